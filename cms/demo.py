@@ -1,0 +1,164 @@
+"""Idempotent demo data: the seed communes, 55 producers, 152 products with SKUs, stock,
+OCOP certificates, batches and locally generated images, and one login per role."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
+from django.core.files.images import ImageFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image as PILImage, ImageDraw, ImageFont
+from wagtail.images.models import Image
+
+from marketplace.catalog import services as catalog
+from marketplace.catalog.models import AdminUnit, Batch, Category, OcopCertificate, Producer, Sku
+
+from . import services
+from .demo_data import CATEGORIES, COMMUNES, GIVEN, SURNAMES
+from .models import ProducerPage
+
+DEMO_PASSWORD = "ocop-demo-2025"
+DEMO_USERS = {
+    "operator": ("vanhanh", "Vận hành (quản trị toàn hệ thống)"),
+    "editor": ("bientap.giaphu", "Biên tập viên xã Gia Phú (Lào Cai)"),
+    "producer": ("nsx.chuoigiaphu", "Nhà sản xuất: HTX Chuối Gia Phú"),
+}
+PREFIX = {"31135": "CT", "16941": "NA", "26425": "DN", "02923": "GP", "09784": "DP", "31299": "PD"}
+
+
+def load_demo(stdout=None) -> dict:
+    write = stdout.write if stdout else (lambda _s: None)
+    services.roles_setup()
+    counts = {"producers": 0, "products": 0}
+    for code, (story, producer_names, products) in COMMUNES.items():
+        with transaction.atomic():
+            commune = AdminUnit.objects.get(scheme="2025", level=AdminUnit.Level.COMMUNE, code=code)
+            commune_page = services.commune_page_get_or_create(commune=commune)
+            if not commune_page.intro:
+                commune_page.intro = story
+                commune_page.save_revision().publish()
+            producer_pages = [_producer(commune, name, i) for i, name in enumerate(producer_names)]
+            for i, line in enumerate(products):
+                counts["products"] += _product(producer_pages[i % len(producer_pages)], code, i, line)
+            counts["producers"] += len(producer_pages)
+        write(f"  {commune.name}, {commune.parent.name}: {len(producer_names)} nhà sản xuất, {len(products)} sản phẩm\n")
+    _pending_signup()
+    users = _users()
+    return {**counts, "users": users}
+
+
+def _producer(commune: AdminUnit, name: str, i: int) -> ProducerPage:
+    kind = (Producer.Kind.COOPERATIVE if name.startswith("HTX") else
+            Producer.Kind.ENTERPRISE if name.startswith("Công ty") else Producer.Kind.HOUSEHOLD)
+    seed = _seed(name)
+    producer, _ = Producer.objects.get_or_create(
+        name=name, commune=commune,
+        defaults={
+            "kind": kind, "phone": f"+849{seed % 100_000_000:08d}", "status": Producer.Status.APPROVED,
+            "address": f"Ấp {1 + i % 7}, {commune.name}",
+            "latitude": round((commune.latitude or 16) + ((seed % 200) - 100) / 4000, 5),
+            "longitude": round((commune.longitude or 106) + ((seed // 200 % 200) - 100) / 4000, 5),
+            "story": f"{name} do {SURNAMES[seed % len(SURNAMES)]} {GIVEN[seed % len(GIVEN)]} sáng lập, "
+                     f"làm theo cách truyền thống của {commune.name}.",
+            "privacy_consent_at": timezone.now(),
+            "tax_code": f"{seed % 10**10:010d}" if kind != Producer.Kind.HOUSEHOLD else "",
+        },
+    )
+    return services.producer_page_create(producer=producer)
+
+
+def _product(producer_page: ProducerPage, commune_code: str, i: int, line) -> int:
+    name, category_slug, sku_lines, stars = line
+    base = f"{PREFIX[commune_code]}-{i + 1:03d}"
+    skus = [catalog.SkuData(f"{base}-{suffix}", unit, price, weight) for suffix, unit, price, weight in sku_lines]
+    if Sku.objects.filter(code=skus[0].code).exists():
+        return 0
+    category, _ = Category.objects.get_or_create(slug=category_slug, defaults={"name": CATEGORIES[category_slug]})
+    page = services.listing_create(
+        producer_page=producer_page, name=name, skus=skus, category=category, image=_image(name),
+        summary=f"{name} — sản phẩm OCOP {stars} sao của {producer_page.producer.name}.",
+        story=f"<p>{name} được làm từ nguyên liệu của {producer_page.producer.commune.name}, "
+              f"qua quy trình kiểm soát chất lượng theo tiêu chuẩn OCOP.</p>",
+    )
+    product, seed = page.product, _seed(name + base)
+    for position, sku in enumerate(product.skus.all()):
+        catalog.stock_set(sku=sku, on_hand=5 + (seed + 13 * position) % 120)
+    issued = timezone.localdate() - relativedelta(months=6 + seed % 30)
+    if i == 3:  # one certificate per commune that expires soon, for the operator's report
+        issued = timezone.localdate() - relativedelta(months=35)
+    province = producer_page.producer.commune.parent
+    catalog.certificate_save(certificate=OcopCertificate(
+        product=product, stars=stars, criteria_group=_criteria(category_slug),
+        decision_number=f"{100 + seed % 900}/QĐ-UBND" if i % 9 else "", issued_on=issued if i % 9 else None,
+        issuer=("Bộ Nông nghiệp và Môi trường" if stars == 5 else f"UBND {province.name}") if i % 9 else "",
+    ))
+    for n in range(1 + seed % 2):
+        produced = timezone.localdate() - dt.timedelta(days=10 + 30 * n + seed % 20)
+        Batch.objects.create(
+            product=product, lot_code=f"{base}-L{produced:%y%m%d}", produced_on=produced,
+            best_before=produced + dt.timedelta(days=180 + seed % 365),
+            growing_area_code=f"VT-{commune_code}-{seed % 100:02d}" if category_slug == "nong-san" else "",
+            inputs="Nguyên liệu tại địa phương; không chất bảo quản.", certifications="VietGAP" if seed % 3 == 0 else "",
+        )
+    return 1
+
+
+def _criteria(category_slug: str) -> str:
+    group = OcopCertificate.CriteriaGroup
+    return {"do-uong": group.BEVERAGE, "thao-duoc": group.HERBAL, "my-nghe": group.CRAFT}.get(category_slug, group.FOOD)
+
+
+def _image(name: str) -> Image:
+    title = f"demo: {name}"
+    existing = Image.objects.filter(title=title).first()
+    if existing:
+        return existing
+    seed = _seed(name)
+    hue = [(seed >> s) % 156 + 80 for s in (0, 8, 16)]
+    picture = PILImage.new("RGB", (800, 600), tuple(hue))
+    draw = ImageDraw.Draw(picture)
+    for y in range(0, 600, 6):
+        shade = tuple(max(0, c - y // 12) for c in hue)
+        draw.rectangle([0, y, 800, y + 6], fill=shade)
+    draw.ellipse([250, 150, 550, 450], fill=(255, 255, 255))
+    font = ImageFont.load_default(size=96)
+    initials = "".join(word[0] for word in name.split()[:2]).upper()
+    draw.text((400, 300), initials, fill=tuple(hue), font=font, anchor="mm")
+    draw.text((400, 540), name, fill=(255, 255, 255), font=ImageFont.load_default(size=40), anchor="mm")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=80)
+    return Image.objects.create(title=title, file=ImageFile(buffer, name=f"demo-{seed % 10**8}.jpg"))
+
+
+def _pending_signup() -> None:
+    commune = AdminUnit.objects.get(scheme="2025", level=AdminUnit.Level.COMMUNE, code="02923")
+    Producer.objects.get_or_create(
+        name="Hộ kinh doanh Măng rừng Gia Phú", commune=commune,
+        defaults={"kind": Producer.Kind.HOUSEHOLD, "phone": "0912345678", "status": Producer.Status.PENDING,
+                  "privacy_consent_at": timezone.now()},
+    )
+
+
+def _users() -> list[tuple[str, str, str]]:
+    User = get_user_model()
+    operator, _ = User.objects.get_or_create(username=DEMO_USERS["operator"][0], defaults={"is_staff": True, "is_superuser": True})
+    editor, _ = User.objects.get_or_create(username=DEMO_USERS["editor"][0])
+    producer_user, _ = User.objects.get_or_create(username=DEMO_USERS["producer"][0])
+    for user in (operator, editor, producer_user):
+        if not user.has_usable_password() or not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+    commune = AdminUnit.objects.get(scheme="2025", level=AdminUnit.Level.COMMUNE, code="02923")
+    services.editor_assign(user=editor, commune_page=services.commune_page_get_or_create(commune=commune))
+    producer = Producer.objects.get(name="HTX Chuối Gia Phú", commune=commune)
+    producer.users.add(producer_user)
+    services.producer_page_setup(producer_page=producer.page)
+    return [(username, DEMO_PASSWORD, role) for username, role in DEMO_USERS.values()]
+
+
+def _seed(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)

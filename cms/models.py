@@ -1,0 +1,205 @@
+"""Wagtail pages: Home → Province → Commune → Producer → Product.
+
+Pages present the catalogue; domain rules live in `marketplace.catalog.services`, which the
+publish receivers in `receivers.py` call. Wagtail's page permissions follow the tree: a
+producer's group edits its own subtree, a commune's editor group moderates the commune's.
+"""
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+
+from marketplace.catalog.models import SKU_VALIDATOR, AdminUnit, Category, OcopCertificate, Producer, Product, Sku
+
+
+def published_products(queryset=None):
+    """Published products with everything a card shows, in a constant number of queries."""
+    queryset = queryset if queryset is not None else Product.objects.all()
+    return (
+        queryset.filter(is_published=True)
+        .select_related("producer__commune__parent", "category", "image")
+        .prefetch_related(
+            Prefetch("skus", queryset=Sku.objects.filter(is_active=True).select_related("stock")),
+            Prefetch("certificates", queryset=OcopCertificate.objects.order_by("-stars")),
+        )
+    )
+
+
+class CachedPageMixin:
+    """Anonymous GETs of these pages may be served from the page cache (see marketplace.pagecache)."""
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        response.cacheable_page = True
+        return response
+
+
+class HomePage(CachedPageMixin, Page):
+    intro = models.TextField(_("giới thiệu"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    subpage_types = ["cms.ProvincePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("trang chủ")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["provinces"] = ProvincePage.objects.live().child_of(self).select_related("admin_unit")
+        context["products"] = published_products().order_by("-updated_at")[:12]
+        return context
+
+
+class ProvincePage(CachedPageMixin, Page):
+    admin_unit = models.OneToOneField(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("tỉnh/thành phố"),
+        limit_choices_to={"scheme": "2025", "level": AdminUnit.Level.PROVINCE},
+    )
+    intro = models.TextField(_("giới thiệu"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("admin_unit"), FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.CommunePage"]
+
+    class Meta:
+        verbose_name = _("trang tỉnh")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["communes"] = CommunePage.objects.live().child_of(self).select_related("admin_unit")
+        return context
+
+
+class CommunePage(CachedPageMixin, Page):
+    admin_unit = models.OneToOneField(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("xã/phường"),
+        limit_choices_to={"scheme": "2025", "level": AdminUnit.Level.COMMUNE},
+    )
+    intro = models.TextField(_("giới thiệu"), blank=True)
+    editors_group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    content_panels = Page.content_panels + [FieldPanel("admin_unit"), FieldPanel("intro")]
+    parent_page_types = ["cms.ProvincePage"]
+    subpage_types = ["cms.ProducerPage"]
+
+    class Meta:
+        verbose_name = _("trang xã")
+
+    def get_context(self, request, *args, **kwargs):
+        from django.conf import settings
+
+        context = super().get_context(request, *args, **kwargs)
+        producer_pages = ProducerPage.objects.live().child_of(self).select_related("producer")
+        context["producer_pages"] = producer_pages
+        context["map_points"] = [
+            {"name": p.producer.name, "lat": p.producer.latitude, "lon": p.producer.longitude, "url": p.url}
+            for p in producer_pages if p.producer.latitude is not None
+        ]
+        context["products"] = published_products(Product.objects.filter(producer__commune=self.admin_unit)).order_by("name")[:60]
+        context["map_tile_url"] = settings.MAP_TILE_URL
+        context["map_attribution"] = settings.MAP_TILE_ATTRIBUTION
+        return context
+
+
+class ProducerPage(CachedPageMixin, Page):
+    producer = models.OneToOneField(Producer, on_delete=models.PROTECT, related_name="page", verbose_name=_("nhà sản xuất"))
+    story = RichTextField(_("câu chuyện"), blank=True, features=["bold", "italic", "link", "ol", "ul", "h3"])
+    image = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owners_group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    content_panels = Page.content_panels + [FieldPanel("producer"), FieldPanel("story"), FieldPanel("image")]
+    parent_page_types = ["cms.CommunePage"]
+    subpage_types = ["cms.ProductPage"]
+
+    class Meta:
+        verbose_name = _("trang nhà sản xuất")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["products"] = published_products(Product.objects.filter(producer=self.producer))
+        return context
+
+
+class ProductPageForm(WagtailAdminPageForm):
+    """SKU codes are unique across the catalogue: check the inline rows against other products."""
+
+    def clean(self):
+        cleaned = super().clean()
+        rows = [f.cleaned_data for f in self.formsets["sku_rows"].forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        codes = [row["code"] for row in rows if row.get("code")]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValidationError(_("Mỗi mã SKU chỉ được dùng một lần: %(codes)s") % {"codes": ", ".join(duplicates)})
+        taken = Sku.objects.filter(code__in=codes)
+        if self.instance.product_id:
+            taken = taken.exclude(product_id=self.instance.product_id)
+        if taken.exists():
+            raise ValidationError(_("Mã SKU đã thuộc sản phẩm khác: %(codes)s") % {"codes": ", ".join(taken.values_list("code", flat=True))})
+        return cleaned
+
+
+class ProductPage(CachedPageMixin, Page):
+    """A producer's listing. Its SKUs and content are revisioned and moderated; stock is not."""
+
+    base_form_class = ProductPageForm
+
+    product = models.OneToOneField(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="page", editable=False)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("ngành hàng"))
+    summary = models.TextField(_("mô tả ngắn"), max_length=500, blank=True)
+    story = RichTextField(_("câu chuyện sản phẩm"), blank=True, features=["bold", "italic", "link", "ol", "ul", "h3"])
+
+    content_panels = Page.content_panels + [
+        FieldPanel("category"),
+        FieldPanel("summary"),
+        FieldPanel("story"),
+        InlinePanel("gallery", label=_("Ảnh sản phẩm"), max_num=8),
+        InlinePanel("sku_rows", label=_("Quy cách và giá (SKU)"), min_num=1),
+    ]
+    parent_page_types = ["cms.ProducerPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("trang sản phẩm")
+
+    @property
+    def producer(self) -> Producer:
+        return self.get_parent().specific.producer
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        product = published_products(Product.objects.filter(pk=self.product_id)).prefetch_related("batches").first() if self.product_id else None
+        context["product"] = product
+        context["certificate"] = product.current_certificate() if product else None
+        context["images"] = [item.image for item in self.gallery.select_related("image")]
+        return context
+
+
+
+class ProductPageImage(Orderable):
+    page = ParentalKey(ProductPage, on_delete=models.CASCADE, related_name="gallery")
+    image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
+    caption = models.CharField(_("chú thích"), max_length=200, blank=True)
+
+    panels = [FieldPanel("image"), FieldPanel("caption")]
+
+
+class ProductPageSku(Orderable):
+    """A draft SKU row of a listing; becomes a catalogue `Sku` when the listing is published."""
+
+    page = ParentalKey(ProductPage, on_delete=models.CASCADE, related_name="sku_rows")
+    code = models.CharField(_("mã SKU"), max_length=64, validators=[SKU_VALIDATOR])
+    unit = models.CharField(_("quy cách"), max_length=60, help_text=_("Ví dụ: túi 5kg, chai 500ml"))
+    price_vnd = models.PositiveBigIntegerField(_("giá (đồng)"), validators=[MinValueValidator(1), MaxValueValidator(10**11)])
+    weight_gram = models.PositiveIntegerField(_("khối lượng (gam)"), null=True, blank=True)
+
+    panels = [MultiFieldPanel([FieldPanel("code"), FieldPanel("unit"), FieldPanel("price_vnd"), FieldPanel("weight_gram")])]

@@ -1,0 +1,9 @@
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with every error answer carrying a plain `detail` message."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        response.data = {"detail": "Dữ liệu không hợp lệ.", "errors": response.data}
+    return response

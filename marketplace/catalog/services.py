@@ -1,0 +1,158 @@
+"""Writes to the catalogue. Keyword-only, typed; views, pages and commands call these."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import signals
+from .models import AdminUnit, Category, OcopCertificate, Producer, Product, Sku, Stock
+
+
+class OutOfStock(Exception):
+    """Raised when a stock change would make available stock negative."""
+
+    def __init__(self, sku_code: str, requested: int, available: int):
+        super().__init__(f"{sku_code}: requested {requested}, available {available}")
+        self.sku_code, self.requested, self.available = sku_code, requested, available
+
+
+@dataclasses.dataclass(frozen=True)
+class SkuData:
+    code: str
+    unit: str
+    price_vnd: int
+    weight_gram: int | None = None
+
+
+def product_publish(
+    *,
+    product: Product,
+    name: str,
+    description: str,
+    category: Category | None,
+    skus: Sequence[SkuData],
+    url_path: str = "",
+    image_id: int | None = None,
+) -> Product:
+    """Make the approved content of a listing the sellable state.
+
+    SKUs not in `skus` are deactivated (never deleted: orders refer to them). Stock rows are
+    created at 0 for new SKUs and otherwise left alone.
+    """
+    with transaction.atomic():
+        product.name, product.description, product.category = name, description, category
+        product.url_path, product.image_id, product.is_published = url_path, image_id, True
+        product.save()
+        keep = []
+        for position, data in enumerate(skus):
+            sku, _ = Sku.objects.update_or_create(
+                code=data.code,
+                defaults={
+                    "product": product, "unit": data.unit, "price_vnd": data.price_vnd,
+                    "weight_gram": data.weight_gram, "position": position, "is_active": True,
+                },
+            )
+            Stock.objects.get_or_create(sku=sku)
+            keep.append(sku.pk)
+        product.skus.exclude(pk__in=keep).update(is_active=False)
+        signals.product_published.send(sender=Product, product_ids=[product.pk])
+    return product
+
+
+def product_unpublish(*, product_ids: Iterable[int]) -> int:
+    ids = list(product_ids)
+    with transaction.atomic():
+        count = Product.objects.filter(pk__in=ids, is_published=True).update(is_published=False)
+        if count:
+            signals.product_unpublished.send(sender=Product, product_ids=ids)
+    return count
+
+
+def stock_set(*, sku: Sku, on_hand: int) -> Stock:
+    """Set stock on hand (a count by the producer). Refuses to go below what is reserved."""
+    if on_hand < 0:
+        raise ValueError("on_hand must be >= 0")
+    with transaction.atomic():
+        Stock.objects.get_or_create(sku=sku)
+        updated = Stock.objects.filter(sku=sku, reserved__lte=on_hand).update(on_hand=on_hand, updated_at=timezone.now())
+        stock = Stock.objects.get(sku=sku)
+        if not updated:
+            raise OutOfStock(sku.code, stock.reserved, on_hand)
+        signals.stock_changed.send(sender=Stock, sku_ids=[sku.pk])
+    return stock
+
+
+def stock_adjust(*, sku_id: int, delta: int) -> None:
+    """Add to (delta > 0) or take from (delta < 0) stock on hand atomically, never below reserved."""
+    with transaction.atomic():
+        qs = Stock.objects.filter(sku_id=sku_id)
+        if delta < 0:
+            qs = qs.filter(on_hand__gte=F("reserved") - delta)
+        if not qs.update(on_hand=F("on_hand") + delta, updated_at=timezone.now()):
+            stock = Stock.objects.select_related("sku").get(sku_id=sku_id)
+            raise OutOfStock(stock.sku.code, -delta, stock.available)
+        signals.stock_changed.send(sender=Stock, sku_ids=[sku_id])
+
+
+def certificate_save(*, certificate: OcopCertificate) -> OcopCertificate:
+    certificate.full_clean()
+    certificate.save()
+    signals.catalog_changed.send(sender=OcopCertificate, product_ids=[certificate.product_id])
+    return certificate
+
+
+def certificates_expire(*, today: dt.date | None = None) -> tuple[int, int]:
+    """Mark certificates past their expiry; by the operator's setting, unpublish products left
+    without a valid certificate. Returns (certificates expired, products unpublished)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        expiring = OcopCertificate.objects.filter(is_expired=False, expires_on__lt=today)
+        product_ids = list(expiring.values_list("product_id", flat=True).distinct())
+        count = expiring.update(is_expired=True)
+        unpublished = 0
+        if count:
+            signals.catalog_changed.send(sender=OcopCertificate, product_ids=product_ids)
+            if settings.OCOP_EXPIRED_UNPUBLISH:
+                still_valid = OcopCertificate.objects.filter(product_id__in=product_ids, is_expired=False).values("product_id")
+                unpublished = product_unpublish(
+                    product_ids=Product.objects.filter(pk__in=product_ids).exclude(pk__in=still_valid).values_list("pk", flat=True)
+                )
+    return count, unpublished
+
+
+def producer_decide(*, producer: Producer, approve: bool, reason: str = "") -> Producer:
+    producer.status = Producer.Status.APPROVED if approve else Producer.Status.REJECTED
+    producer.rejection_reason = "" if approve else reason
+    producer.save(update_fields=["status", "rejection_reason"])
+    signals.catalog_changed.send(sender=Producer, product_ids=[])
+    return producer
+
+
+def category_get_or_create(*, value: str) -> Category:
+    """Find a category by slug or name (case-insensitive); create it when unknown."""
+    from django.utils.text import slugify
+
+    value = value.strip()
+    found = Category.objects.filter(slug=value).first() or Category.objects.filter(name__iexact=value).first()
+    if found:
+        return found
+    slug = slugify(fold_vietnamese(value))[:100] or "khac"
+    return Category.objects.create(name=value, slug=slug)
+
+
+def fold_vietnamese(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics, including đ → d."""
+    import unicodedata
+
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn").lower()
+
+
+def commune_get(*, code: str) -> AdminUnit | None:
+    return AdminUnit.objects.filter(scheme=AdminUnit.Scheme.Y2025, level=AdminUnit.Level.COMMUNE, code=code).select_related("parent").first()

@@ -1,0 +1,12 @@
+"""Tests: fast hashing, eager-free Celery (tests choose), an in-process cache."""
+from .base import *  # noqa: F401,F403
+from .base import VAR_DIR
+
+SECRET_KEY = "test-only-not-secret"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+MEDIA_ROOT = VAR_DIR / "test-media"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
