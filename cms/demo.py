@@ -33,6 +33,7 @@ PREFIX = {"31135": "CT", "16941": "NA", "26425": "DN", "02923": "GP", "09784": "
 def load_demo(stdout=None) -> dict:
     write = stdout.write if stdout else (lambda _s: None)
     services.roles_setup()
+    services.site_configure()
     counts = {"producers": 0, "products": 0}
     for code, (story, producer_names, products) in COMMUNES.items():
         with transaction.atomic():

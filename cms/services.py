@@ -131,7 +131,8 @@ def listing_create(
     """Create a listing page with its SKU rows; publishing it fills the catalogue."""
     from .models import ProductPageImage, ProductPageSku
 
-    page = ProductPage(title=name, slug=_unique_slug(producer_page, name), category=category, summary=summary, story=story)
+    page = ProductPage(title=name, slug=_unique_slug(producer_page, name), category=category, summary=summary, story=story,
+                       live=publish)
     page.sku_rows = [ProductPageSku(code=s.code, unit=s.unit, price_vnd=s.price_vnd, weight_gram=s.weight_gram) for s in skus]
     if image is not None:
         page.gallery = [ProductPageImage(image=image)]
@@ -183,3 +184,15 @@ def editor_assign(*, user, commune_page: CommunePage) -> None:
     """Make `user` an editor of this commune (and nothing else)."""
     group = commune_page.editors_group or commune_editors_setup(page=commune_page)
     user.groups.add(group, Group.objects.get_or_create(name=EDITORS_GROUP)[0])
+
+
+def site_configure() -> None:
+    """Point the default Wagtail site at SITE_BASE_URL, so sitemaps and full URLs use it."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from wagtail.models import Site
+
+    url = urlsplit(settings.SITE_BASE_URL)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    Site.objects.filter(is_default_site=True).update(hostname=url.hostname, port=port)
