@@ -27,6 +27,7 @@ DEMO_USERS = {
     "editor": ("bientap.giaphu", "Biên tập viên xã Gia Phú (Lào Cai)"),
     "producer": ("nsx.chuoigiaphu", "Nhà sản xuất: HTX Chuối Gia Phú"),
 }
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PREFIX = {"31135": "CT", "16941": "NA", "26425": "DN", "02923": "GP", "09784": "DP", "31299": "PD"}
 
 
@@ -126,10 +127,15 @@ def _image(name: str) -> Image:
         shade = tuple(max(0, c - y // 12) for c in hue)
         draw.rectangle([0, y, 800, y + 6], fill=shade)
     draw.ellipse([250, 150, 550, 450], fill=(255, 255, 255))
-    font = ImageFont.load_default(size=96)
     initials = "".join(word[0] for word in name.split()[:2]).upper()
-    draw.text((400, 300), initials, fill=tuple(hue), font=font, anchor="mm")
-    draw.text((400, 540), name, fill=(255, 255, 255), font=ImageFont.load_default(size=40), anchor="mm")
+    label = name
+    try:  # Debian's DejaVu has the Vietnamese glyphs; Pillow's built-in font does not
+        big, small = ImageFont.truetype(DEJAVU, 96), ImageFont.truetype(DEJAVU, 40)
+    except OSError:
+        big, small = ImageFont.load_default(size=96), ImageFont.load_default(size=40)
+        initials, label = catalog.fold_vietnamese(initials).upper(), catalog.fold_vietnamese(name).title()
+    draw.text((400, 300), initials, fill=tuple(hue), font=big, anchor="mm")
+    draw.text((400, 540), label, fill=(255, 255, 255), font=small, anchor="mm")
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=80)
     return Image.objects.create(title=title, file=ImageFile(buffer, name=f"demo-{seed % 10**8}.jpg"))

@@ -181,6 +181,7 @@ class ProductPage(CachedPageMixin, Page):
         context["product"] = product
         context["certificate"] = product.current_certificate() if product else None
         context["images"] = [item.image for item in self.gallery.select_related("image")]
+        context["producer_page"] = self.get_parent()
         return context
 
 
