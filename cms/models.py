@@ -171,6 +171,13 @@ class ProductPage(CachedPageMixin, Page):
     class Meta:
         verbose_name = _("trang sản phẩm")
 
+    def with_content_json(self, content):
+        """The link to the catalogue is not content: an old revision (which may predate the
+        product) keeps the current link when it is previewed or published."""
+        page = super().with_content_json(content)
+        page.product_id = self.product_id
+        return page
+
     @property
     def producer(self) -> Producer:
         return self.get_parent().specific.producer

@@ -169,10 +169,11 @@ def roles_setup() -> None:
     """The role groups and their model permissions (object-level limits are in wagtail_hooks)."""
     model_perms = {
         PRODUCERS_GROUP: ["access_admin", "add_batch", "change_batch", "delete_batch", "view_batch",
-                          "add_image", "change_image", "choose_image", "view_stock", "change_stock"],
+                          "add_image", "change_image", "choose_image", "view_stock", "change_stock",
+                          "view_producer", "change_producer"],
         EDITORS_GROUP: ["access_admin", "view_producer", "change_producer", "add_ocopcertificate",
                         "change_ocopcertificate", "delete_ocopcertificate", "view_ocopcertificate",
-                        "view_batch", "add_image", "choose_image"],
+                        "view_batch", "add_image", "choose_image", "view_stock", "change_stock"],
     }
     for name, codenames in model_perms.items():
         group, _ = Group.objects.get_or_create(name=name)
@@ -196,3 +197,15 @@ def site_configure() -> None:
     url = urlsplit(settings.SITE_BASE_URL)
     port = url.port or (443 if url.scheme == "https" else 80)
     Site.objects.filter(is_default_site=True).update(hostname=url.hostname, port=port)
+
+
+def producer_approve(*, producer) -> ProducerPage:
+    """Approve a sign-up: the producer becomes visible, gets its page and its users their group."""
+    with transaction.atomic():
+        catalog.producer_decide(producer=producer, approve=True)
+        return producer_page_create(producer=producer)
+
+
+def producer_reject(*, producer, reason: str) -> None:
+    """Reject a sign-up; the record stays, with the reason, so the producer can be told why."""
+    catalog.producer_decide(producer=producer, approve=False, reason=reason.strip())
