@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("api/v1/", include("search.api_urls")),
     path("api/v1/", include("marketplace.api.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -23,6 +24,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("dang-ky-nha-san-xuat/", cms_views.producer_signup, name="producer-signup"),
+    path("tim-kiem/", include("search.page_urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -159,7 +160,7 @@ class Product(models.Model):
 
     def current_certificate(self, today: dt.date | None = None) -> "OcopCertificate | None":
         """The valid certificate with the most stars (prefetch `certificates` to avoid queries)."""
-        today = today or dt.date.today()
+        today = today or timezone.localdate()
         valid = [c for c in self.certificates.all() if c.is_valid(today)]
         return max(valid, key=lambda c: (c.stars, c.issued_on or dt.date.min), default=None)
 
@@ -242,7 +243,7 @@ class OcopCertificate(models.Model):
     def is_valid(self, today: dt.date | None = None) -> bool:
         if self.is_expired:
             return False
-        return self.expires_on is None or self.expires_on >= (today or dt.date.today())
+        return self.expires_on is None or self.expires_on >= (today or timezone.localdate())
 
 
 def new_batch_code() -> str:

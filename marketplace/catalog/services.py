@@ -142,7 +142,10 @@ def category_get_or_create(*, value: str) -> Category:
     found = Category.objects.filter(slug=value).first() or Category.objects.filter(name__iexact=value).first()
     if found:
         return found
-    slug = slugify(fold_vietnamese(value))[:100] or "khac"
+    base = slugify(fold_vietnamese(value))[:90] or "khac"
+    slug, n = base, 2
+    while Category.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
     return Category.objects.create(name=value, slug=slug)
 
 

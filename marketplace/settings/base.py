@@ -31,6 +31,7 @@ DEBUG = False
 INSTALLED_APPS = [
     "marketplace.catalog",
     "cms",
+    "search",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -176,6 +177,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 PHONENUMBER_DEFAULT_REGION = "VN"
+
+# Product search: "database" (SQLite FTS5 / PostgreSQL full-text) or "elasticsearch".
+SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "database")
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 
 # Maps: the tile URL is the operator's choice; without tiles or JavaScript the list remains.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
