@@ -116,7 +116,8 @@ def parse_listings(data: bytes) -> tuple[list[ListingRow], list[RowError]]:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(header):  # fewer is fine: trailing empty cells are often left out
-            errors.append(RowError(start, "row", f"dòng có {len(cells)} ô nhưng tiêu đề chỉ có {len(header)} cột (thừa dấu phẩy?)"))
+            reason = f"dòng có {len(cells)} ô nhưng tiêu đề chỉ có {len(header)} cột (thừa dấu phẩy?)"
+            errors.append(RowError(start, "row", reason))
             continue
         row, row_errors = parse_row(start, dict(zip(header, cells)), weight_given="weight_gram" in header)
         errors.extend(row_errors)
