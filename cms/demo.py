@@ -40,6 +40,7 @@ def load_demo(stdout=None) -> dict:
         with transaction.atomic():
             commune = AdminUnit.objects.get(scheme="2025", level=AdminUnit.Level.COMMUNE, code=code)
             commune_page = services.commune_page_get_or_create(commune=commune)
+            services.commune_editors_setup(page=commune_page)  # idempotent; repairs older setups
             if not commune_page.intro:
                 commune_page.intro = story
                 commune_page.save_revision().publish()

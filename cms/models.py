@@ -135,7 +135,8 @@ class ProductPageForm(WagtailAdminPageForm):
 
     def clean(self):
         cleaned = super().clean()
-        rows = [f.cleaned_data for f in self.formsets["sku_rows"].forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        # The parent form is cleaned before the inline forms: only read rows that are valid.
+        rows = [f.cleaned_data for f in self.formsets["sku_rows"].forms if f.is_valid() and not f.cleaned_data.get("DELETE")]
         codes = [row["code"] for row in rows if row.get("code")]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.html import strip_tags
-from wagtail.models import GroupApprovalTask, GroupPagePermission, Workflow, WorkflowPage
+from wagtail.models import Collection, GroupApprovalTask, GroupCollectionPermission, GroupPagePermission, Workflow, WorkflowPage, WorkflowTask
 
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product
@@ -54,9 +54,9 @@ def commune_editors_setup(*, page: CommunePage) -> Group:
                 content_type__app_label="wagtailcore", codename=codename))
         task, _ = GroupApprovalTask.objects.get_or_create(name=f"Duyệt tin: {page.admin_unit.name} ({page.admin_unit.code})")
         task.groups.add(group)
-        workflow, created = Workflow.objects.get_or_create(name=f"Duyệt xã {page.admin_unit.name} ({page.admin_unit.code})")
-        if created:
-            workflow.workflow_tasks.create(task=task, sort_order=0)
+        workflow, _ = Workflow.objects.get_or_create(name=f"Duyệt xã {page.admin_unit.name} ({page.admin_unit.code})")
+        # workflow.workflow_tasks is a modelcluster relation: create the row directly so it is saved.
+        WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
         WorkflowPage.objects.update_or_create(page=page, defaults={"workflow": workflow})
         if page.editors_group_id != group.pk:
             CommunePage.objects.filter(pk=page.pk).update(editors_group=group)
@@ -175,9 +175,13 @@ def roles_setup() -> None:
                         "change_ocopcertificate", "delete_ocopcertificate", "view_ocopcertificate",
                         "view_batch", "add_image", "choose_image", "view_stock", "change_stock"],
     }
+    image_perms = Permission.objects.filter(content_type__app_label="wagtailimages", codename__in=["add_image", "choose_image"])
     for name, codenames in model_perms.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(*Permission.objects.filter(codename__in=codenames))
+        # Wagtail checks image permissions per collection: grant them on the root collection.
+        for permission in image_perms:
+            GroupCollectionPermission.objects.get_or_create(group=group, collection=Collection.get_first_root_node(), permission=permission)
     Group.objects.get_or_create(name=OPERATORS_GROUP)
 
 
@@ -200,9 +204,15 @@ def site_configure() -> None:
 
 
 def producer_approve(*, producer) -> ProducerPage:
-    """Approve a sign-up: the producer becomes visible, gets its page and its users their group."""
+    """Approve a sign-up: the producer becomes visible, gets its page and its users their group.
+
+    The row lock makes two editors approving at once create one page, not fail on the second."""
+    from marketplace.catalog.models import Producer
+
     with transaction.atomic():
-        catalog.producer_decide(producer=producer, approve=True)
+        producer = Producer.objects.select_for_update().get(pk=producer.pk)
+        if not producer.is_approved:
+            catalog.producer_decide(producer=producer, approve=True)
         return producer_page_create(producer=producer)
 
 

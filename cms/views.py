@@ -1,4 +1,6 @@
 """Public views outside the page tree: producer sign-up and batch traceability."""
+import io
+
 import segno
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -26,8 +28,9 @@ def traceability(request, code: str):
 @cache_control(max_age=86400, public=True)
 def batch_qr_svg(request, code: str):
     batch = get_object_or_404(Batch, code=code)
-    svg = segno.make(request.build_absolute_uri(batch.get_absolute_url()), error="m").svg_inline(scale=4)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    out = io.BytesIO()
+    segno.make(request.build_absolute_uri(batch.get_absolute_url()), error="m").save(out, kind="svg", scale=4, xmldecl=False)
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
 
 
 def gs1_digital_link(request, gtin: str, lot: str):
