@@ -37,6 +37,16 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _vietnamese():
+    """Requests to /en/ activate English in the test thread; every test starts in Vietnamese."""
+    from django.utils import translation
+
+    translation.activate("vi")
+    yield
+    translation.activate("vi")
+
+
 @pytest.fixture
 def commune(db):
     return factories.commune("02923")  # Xã Gia Phú, Lào Cai

@@ -147,6 +147,9 @@ STORAGES = {
 }
 
 LOGIN_URL = "/admin/login/"
+# One small server serves uploaded photos itself; set SERVE_MEDIA=0 when a web server or CDN
+# serves MEDIA_ROOT at /media/.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 
 # Wagtail
 WAGTAIL_SITE_NAME = "Chợ OCOP"

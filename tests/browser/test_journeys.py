@@ -109,7 +109,7 @@ def test_buyer_browses_from_home_to_a_product_in_vietnamese_then_english(live_si
     assert "120.000 ₫" in page.locator("td.price").first.inner_text()
     # Assert the English UI strings that have translations (a team member is adding them).
     with translation.override("en"):
-        english_strings = {source: translation.gettext(source) for source in ("Nhà sản xuất", "Quy cách", "Giá", "Đăng ký bán hàng")}
+        english_strings = {source: translation.gettext(source) for source in ("Cơ sở sản xuất", "Quy cách", "Giá", "Đăng ký bán hàng")}
     translated = {source: text for source, text in english_strings.items() if text != source}
     body = _text(page)
     for source, text in translated.items():
