@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -217,7 +217,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "ocop-certificates-expire": {
         "task": "marketplace.catalog.tasks.certificates_expire",
-        "schedule": 24 * 60 * 60,
+        "schedule": crontab(hour=0, minute=5),  # just after midnight, Vietnam time
     },
 }
 
