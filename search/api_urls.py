@@ -1,2 +1,9 @@
-# /api/v1/search/ and the autocomplete endpoint (filled in by the search work).
-urlpatterns: list = []
+# /api/v1/search/ and its autocomplete endpoint.
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("search/", views.api_search, name="api-search"),
+    path("search/autocomplete/", views.api_autocomplete, name="api-search-autocomplete"),
+]

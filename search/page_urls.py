@@ -1,2 +1,6 @@
-# The server-rendered search page under /tim-kiem/ (filled in by the search work).
-urlpatterns: list = []
+# The server-rendered search page under /tim-kiem/.
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("", views.search_page, name="search-page")]

@@ -1,0 +1,126 @@
+"""Text analysis shared by the backends: Vietnamese folding, query words, synonym expansion
+and edit distance. Everything here is pure (no database), except `load_synonyms`."""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from marketplace.catalog.services import fold_vietnamese
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 12
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, đ → d (the catalogue's own folding, so both sides agree)."""
+    return fold_vietnamese(text or "")
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text: letters and digits only, so nothing reaches an engine's query
+    syntax (quotes, `*`, `NEAR(`, `OR`, `title:(` are just not words, or plain words)."""
+    return _WORD.findall(fold(text))
+
+
+def display_words(text: str) -> list[tuple[str, str]]:
+    """(folded, lower-case original) pairs, for the vocabulary's "did you mean" display."""
+    return [(fold(word), word.lower()) for word in _WORD.findall(text or "")]
+
+
+def query_words(text: str) -> list[str]:
+    return words((text or "")[:MAX_QUERY_CHARS])[:MAX_QUERY_WORDS]
+
+
+Phrase = tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Clause:
+    """One required part of a query: any of its alternative phrases must match."""
+
+    alternatives: tuple[Phrase, ...]
+
+    @property
+    def original(self) -> Phrase:
+        return self.alternatives[0]
+
+
+def expand(tokens: list[str], synonym_groups: list[list[Phrase]]) -> list[Clause]:
+    """Group the query's words into clauses, replacing a synonym phrase found in the query by
+    the alternatives of its group (longest phrase first, left to right)."""
+    candidates = sorted(
+        ((phrase, group) for group in synonym_groups for phrase in group), key=lambda item: -len(item[0])
+    )
+    clauses, i = [], 0
+    while i < len(tokens):
+        for phrase, group in candidates:
+            if tuple(tokens[i:i + len(phrase)]) == phrase:
+                clauses.append(Clause((phrase, *[p for p in group if p != phrase])))
+                i += len(phrase)
+                break
+        else:
+            clauses.append(Clause(((tokens[i],),)))
+            i += 1
+    return clauses
+
+
+def load_synonyms() -> list[list[Phrase]]:
+    from .models import Synonym
+
+    groups = []
+    for synonym in Synonym.objects.all():
+        group = [tuple(words(phrase)) for phrase in synonym.phrases()]
+        group = list(dict.fromkeys(phrase for phrase in group if phrase))
+        if len(group) > 1:
+            groups.append(group)
+    return groups
+
+
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Optimal string alignment distance (a transposition counts 1: cua → cau), stopping early
+    once every path exceeds `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def typo_budget(word: str) -> int:
+    """How many edits a word may be off by: none for 1–2 letters, 1 up to 5, then 2."""
+    return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+
+
+def spell_like(clauses: list[Clause], name: str) -> str:
+    """The query as a product name spells it: per clause, the alternative found in the name,
+    else (one word) the name's word within a typo of it, else the words as typed; with the
+    name's diacritics where the word comes from the name (`tra mang cua` → `trà mãng cầu`)."""
+    spelled = dict(reversed(display_words(name)))
+    chosen: list[str] = []
+    for clause in clauses:
+        found = [phrase for phrase in clause.alternatives if set(phrase) <= spelled.keys()]
+        if not found and len(clause.original) == 1:
+            word = clause.original[0]
+            near = sorted((edit_distance(word, w, typo_budget(word)), w) for w in spelled)
+            found = [(w,) for distance, w in near if distance <= typo_budget(word)][:1]
+        chosen.extend((found or [clause.original])[0])
+    return " ".join(spelled.get(word, word) for word in chosen)
+
+
+def few_changes(tokens: list[str], suggestion: str | None) -> bool:
+    """A correction may change at most one word in three (at least one)."""
+    corrected = query_words(suggestion or "")
+    if len(corrected) != len(tokens):
+        return False
+    return sum(a != b for a, b in zip(tokens, corrected)) <= max(1, len(tokens) // 3)

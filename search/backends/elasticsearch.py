@@ -1,0 +1,313 @@
+"""Elasticsearch / OpenSearch backend, on elasticsearch-dsl 8.
+
+Analysis is set per field (some servers ignore an index-level default analyzer): `vi` is the
+standard tokenizer + lowercase + asciifolding (which folds đ → d as well as the diacritics);
+`name.prefix` adds an edge n-gram filter at index time for autocomplete. Query words go
+through the same synonym expansion as the database backend; each word may be a typo away
+(`fuzziness: AUTO`) when the words as typed find nothing better. A rebuild writes a new index
+and swaps the alias in one request, so search keeps answering from the old index meanwhile.
+
+The 8.x client sends compatibility media types (`application/vnd.elasticsearch+json;
+compatible-with=8`); `PlainJsonNode` sends plain JSON instead (ndjson for bulk), which every
+Elasticsearch 7/8 and OpenSearch server accepts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from elastic_transport import Urllib3HttpNode
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch_dsl import Date, Document, Index, Integer, Keyword, Long, Text, analyzer, token_filter
+
+from .. import analysis
+from ..analysis import Clause
+from ..documents import ProductDocument, documents_for, indexable_products, iter_all_documents
+from .base import (
+    PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
+    Suggestion,
+)
+
+logger = logging.getLogger(__name__)
+VI = analyzer("vi", tokenizer="standard", filter=["lowercase", "asciifolding"])
+VI_PREFIX = analyzer("vi_prefix", tokenizer="standard",
+                     filter=["lowercase", "asciifolding", token_filter("vi_edge", type="edge_ngram", min_gram=1, max_gram=20)])
+FIELDS = ["name^10", "place^4", "body"]
+NAME_MATCH, PHRASE_MATCH = 200.0, 100.0  # constant score bonuses, far above any BM25 score
+SORTS = {
+    Sort.RELEVANCE: ["_score", {"stars": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}],
+    Sort.PRICE: [{"price_vnd": "asc"}, "_score", {"product_id": "asc"}],
+    Sort.PRICE_DESC: [{"price_vnd": "desc"}, "_score", {"product_id": "asc"}],
+    Sort.NEWEST: [{"created_at": "desc"}, {"product_id": "desc"}],
+    Sort.STARS: [{"stars": {"order": "desc", "missing": "_last"}}, "_score", {"product_id": "asc"}],
+}
+UNAVAILABLE = (TransportError, ApiError)
+
+
+class PlainJsonNode(Urllib3HttpNode):
+    def perform_request(self, method, target, body=None, headers=None, request_timeout=None):
+        headers = dict(headers or {})
+        for key in [k for k in headers if k.lower() in ("accept", "content-type")]:
+            headers[key] = "application/x-ndjson" if "ndjson" in headers[key] else "application/json"
+        return super().perform_request(method, target, body=body, headers=headers, request_timeout=request_timeout)
+
+
+class ProductIndexDocument(Document):
+    product_id = Long()
+    name = Text(analyzer=VI, fields={"prefix": Text(analyzer=VI_PREFIX, search_analyzer=VI)})
+    place = Text(analyzer=VI)
+    body = Text(analyzer=VI)
+    sku = Keyword()
+    price_vnd = Long()
+    stock = Integer()
+    stars = Integer()
+    province_code = Keyword()
+    province_name = Keyword()
+    commune_code = Keyword()
+    commune_name = Keyword()
+    category_slug = Keyword()
+    category_name = Keyword()
+    url = Keyword(index=False)
+    created_at = Date()
+
+
+def _source(document: ProductDocument) -> dict:
+    return {
+        "product_id": document.product_id, "name": document.name, "place": document.place_text,
+        "body": document.description, "sku": document.sku, "price_vnd": document.price_vnd, "stock": document.stock,
+        "stars": document.stars, "province_code": document.province_code, "province_name": document.province_name,
+        "commune_code": document.commune_code, "commune_name": document.commune_name,
+        "category_slug": document.category_slug, "category_name": document.category_name, "url": document.url,
+        "created_at": document.created_at.isoformat(),
+    }
+
+
+class ElasticsearchBackend(SearchBackend):
+    name = "elasticsearch"
+
+    def __init__(self, url: str | None = None, index: str | None = None, timeout: float = 5.0):
+        self.url = url or settings.ELASTICSEARCH_URL
+        self.alias = index or getattr(settings, "ELASTICSEARCH_INDEX", "ocop-products")
+        self.client = Elasticsearch(self.url, node_class=PlainJsonNode, request_timeout=timeout,
+                                    retry_on_timeout=True, max_retries=2)
+
+    # -- indexing ---------------------------------------------------------------------------
+    def _new_index(self) -> str:
+        name = f"{self.alias}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S%f}"
+        index = Index(name, using=self.client)
+        index.document(ProductIndexDocument)
+        index.create()
+        return name
+
+    def _ensure_alias(self) -> None:
+        if not self.client.indices.exists_alias(name=self.alias):
+            name = self._new_index()
+            self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.alias}}])
+
+    def index_products(self, product_ids: Iterable[int]) -> None:
+        ids = sorted(set(product_ids))
+        if not ids:
+            return
+        documents = documents_for(ids)
+        actions = [{"_op_type": "index", "_index": self.alias, "_id": pk, "_source": _source(documents[pk])}
+                   if pk in documents else {"_op_type": "delete", "_index": self.alias, "_id": pk} for pk in ids]
+        self._bulk(actions)
+
+    def remove_products(self, product_ids: Iterable[int]) -> None:
+        self._bulk([{"_op_type": "delete", "_index": self.alias, "_id": pk} for pk in set(product_ids)])
+
+    def _bulk(self, actions: list[dict], index_ready: bool = False) -> None:
+        try:
+            if not index_ready:
+                self._ensure_alias()
+            helpers.bulk(self.client, actions, refresh=True, raise_on_error=False)
+        except UNAVAILABLE as error:
+            raise SearchUnavailable(str(error)) from error
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        total, done = indexable_products().count(), 0
+        if progress:
+            progress(0, total)
+        try:
+            name = self._new_index()
+            for batch in iter_all_documents():
+                helpers.bulk(self.client, ({"_index": name, "_id": d.product_id, "_source": _source(d)} for d in batch))
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+            self.client.indices.refresh(index=name)
+            old = list(self.client.indices.get_alias(name=self.alias)) if self.client.indices.exists_alias(name=self.alias) else []
+            self.client.indices.update_aliases(actions=[
+                *[{"remove": {"index": index, "alias": self.alias}} for index in old],
+                {"add": {"index": name, "alias": self.alias}},
+            ])
+            for index in old:
+                self.client.indices.delete(index=index)
+        except UNAVAILABLE as error:
+            raise SearchUnavailable(str(error)) from error
+        return done
+
+    # -- searching --------------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResult:
+        try:
+            return self._search(query)
+        except NotFoundError:  # nothing indexed yet
+            return SearchResult([], 0, {}, None, query.page, query.per_page)
+        except UNAVAILABLE as error:
+            logger.exception("elasticsearch search failed")
+            raise SearchUnavailable(str(error)) from error
+
+    def _search(self, query: SearchQuery) -> SearchResult:
+        tokens = analysis.query_words(query.text)
+        if not tokens:
+            return self._run(query, [], phrase=(), fuzzy=False)[0]
+        clauses = analysis.expand(tokens, analysis.load_synonyms())
+        result, best = self._run(query, clauses, phrase=tuple(tokens), fuzzy=False)
+        if result.total and (len(tokens) == 1 or best >= NAME_MATCH):
+            return result
+        fuzzy, fuzzy_best = self._run(query, clauses, phrase=(), fuzzy=True)
+        suggestion = analysis.spell_like(clauses, fuzzy.results[0].name) if fuzzy.results else None
+        corrected = fuzzy_best >= NAME_MATCH and analysis.few_changes(tokens, suggestion)
+        if result.total and not corrected:
+            return result
+        if not corrected and len(clauses) >= 4:
+            relaxed, _best = self._run(query, clauses, phrase=(), fuzzy=False, at_least=len(clauses) - 1)
+            if relaxed.total:
+                return relaxed
+        did_you_mean = suggestion if corrected and analysis.query_words(suggestion) != tokens else None
+        return SearchResult(fuzzy.results, fuzzy.total, fuzzy.facets, did_you_mean, fuzzy.page, fuzzy.per_page)
+
+    def _run(self, query: SearchQuery, clauses: list[Clause], phrase: tuple[str, ...], fuzzy: bool,
+             at_least: int | None = None) -> tuple[SearchResult, float]:
+        body: dict = {
+            "query": {"bool": {"must": _text_query(clauses, phrase, fuzzy, at_least), "filter": _filters(query)}},
+            "sort": SORTS[query.sort if clauses or query.sort != Sort.RELEVANCE else Sort.NEWEST],
+            "from": query.offset, "size": query.per_page, "track_total_hits": True, "track_scores": True,
+            "highlight": {"fields": {"name": {}}},
+        }
+        if query.facets:
+            body["aggs"] = _aggregations()
+        answer = self.client.search(index=self.alias, body=body)
+        hits = [_hit(hit) for hit in answer["hits"]["hits"]]
+        total = answer["hits"]["total"]["value"]
+        best = answer["hits"].get("max_score") or 0.0
+        if query.sort != Sort.RELEVANCE and clauses:
+            best = self._best_score(body)
+        facets = _facets(answer.get("aggregations", {})) if total else {}
+        return SearchResult(hits, total, facets, None, query.page, query.per_page), float(best)
+
+    def _best_score(self, body: dict) -> float:
+        answer = self.client.search(index=self.alias, body={"query": body["query"], "size": 1})
+        return float(answer["hits"].get("max_score") or 0.0)
+
+    def autocomplete(self, prefix: str, limit: int = 8) -> Sequence[Suggestion]:
+        tokens = analysis.query_words(prefix)
+        if not tokens:
+            return []
+        typed = " ".join(tokens)
+        body = {"query": {"match": {"name.prefix": {"query": typed, "operator": "and"}}}, "size": 50,
+                "_source": ["product_id", "name", "url"]}
+        try:
+            answer = self.client.search(index=self.alias, body=body)
+        except NotFoundError:
+            return []
+        except UNAVAILABLE as error:
+            raise SearchUnavailable(str(error)) from error
+        rows = [hit["_source"] for hit in answer["hits"]["hits"]]
+        rows.sort(key=lambda row: not " ".join(analysis.words(row["name"])).startswith(typed))
+        suggestions, seen = [], set()
+        for row in rows:
+            if row["name"] not in seen:
+                seen.add(row["name"])
+                suggestions.append(Suggestion(text=row["name"], product_id=row["product_id"], url=row.get("url", "")))
+        return suggestions[:limit]
+
+
+def _alternative(phrase: tuple[str, ...], fuzzy: bool, fields: list[str]) -> dict:
+    if len(phrase) > 1:
+        return {"multi_match": {"query": " ".join(phrase), "type": "phrase", "fields": fields}}
+    match: dict = {"query": phrase[0], "fields": fields}
+    if fuzzy:
+        match["fuzziness"] = "AUTO"
+    return {"multi_match": match}
+
+
+def _clauses(clauses: list[Clause], fuzzy: bool, fields: list[str]) -> list[dict]:
+    return [{"bool": {"should": [_alternative(p, fuzzy, fields) for p in clause.alternatives], "minimum_should_match": 1}}
+            for clause in clauses]
+
+
+def _text_query(clauses: list[Clause], phrase: tuple[str, ...], fuzzy: bool, at_least: int | None = None) -> dict:
+    if not clauses:
+        return {"match_all": {}}
+    should = [{"constant_score": {"filter": {"bool": {"must": _clauses(clauses, fuzzy, ["name"])}}, "boost": NAME_MATCH}}]
+    if len(phrase) > 1:
+        should.append({"constant_score": {"filter": {"multi_match": {"query": " ".join(phrase), "type": "phrase",
+                                                                     "fields": ["name", "place", "body"]}},
+                                          "boost": PHRASE_MATCH}})
+    required = _clauses(clauses, fuzzy, FIELDS)
+    if at_least is not None and at_least < len(clauses):
+        required = [{"bool": {"should": required, "minimum_should_match": at_least}}]
+    return {"bool": {"must": required, "should": should}}
+
+
+def _filters(query: SearchQuery) -> list[dict]:
+    filters: list[dict] = []
+    for field, value in (("province_code", query.province), ("commune_code", query.commune), ("category_slug", query.category)):
+        if value is not None:
+            filters.append({"term": {field: value}})
+    if query.min_stars is not None:
+        filters.append({"range": {"stars": {"gte": query.min_stars}}})
+    if query.price is not None:
+        bounds = {key: value for key, value in (("gte", query.price.minimum), ("lt", query.price.maximum)) if value is not None}
+        filters.append({"range": {"price_vnd": bounds}})
+    if query.in_stock:
+        filters.append({"range": {"stock": {"gt": 0}}})
+    return filters
+
+
+def _aggregations() -> dict:
+    aggs = {
+        name: {"terms": {"field": code, "size": 500}, "aggs": {"label": {"terms": {"field": label, "size": 1}}}}
+        for name, code, label in (("province", "province_code", "province_name"), ("commune", "commune_code", "commune_name"),
+                                  ("category", "category_slug", "category_name"))
+    }
+    aggs["ocop_stars"] = {"filters": {"filters": {str(s): {"range": {"stars": {"gte": s}}} for s in (5, 4, 3)}}}
+    ranges = []
+    for price_range in PRICE_RANGES:
+        bucket: dict = {"key": price_range.key}
+        if price_range.minimum is not None:
+            bucket["from"] = price_range.minimum
+        if price_range.maximum is not None:
+            bucket["to"] = price_range.maximum
+        ranges.append(bucket)
+    aggs["price"] = {"range": {"field": "price_vnd", "ranges": ranges}}
+    return aggs
+
+
+def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
+    facets = {}
+    for name in ("province", "commune", "category"):
+        buckets = aggregations.get(name, {}).get("buckets", [])
+        values = [FacetValue(str(b["key"]), str((b["label"]["buckets"] or [{"key": b["key"]}])[0]["key"]), b["doc_count"])
+                  for b in buckets if b["key"] != ""]
+        facets[name] = sorted(values, key=lambda f: (-f.count, f.label))
+    stars = aggregations.get("ocop_stars", {}).get("buckets", {})
+    facets["ocop_stars"] = [FacetValue(s, f"Từ {s} sao", stars[s]["doc_count"]) for s in ("5", "4", "3")
+                            if stars.get(s, {}).get("doc_count")]
+    labels = {r.key: r.label for r in PRICE_RANGES}
+    price = {b["key"]: b["doc_count"] for b in aggregations.get("price", {}).get("buckets", [])}
+    facets["price"] = [FacetValue(key, labels[key], price[key]) for key in labels if price.get(key)]
+    return facets
+
+
+def _hit(hit: dict) -> SearchHit:
+    source = hit["_source"]
+    return SearchHit(
+        product_id=source["product_id"], sku=source["sku"], name=source["name"], price_vnd=source["price_vnd"],
+        stock=source["stock"], ocop_stars=source.get("stars"), commune_code=source["commune_code"],
+        commune_name=source["commune_name"], province_code=source["province_code"], province_name=source["province_name"],
+        category_slug=source.get("category_slug", ""), url=source.get("url", ""), score=round(float(hit.get("_score") or 0), 6),
+    )
