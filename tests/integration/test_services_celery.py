@@ -12,7 +12,9 @@ from marketplace import celery_app
 from marketplace.catalog.models import Product
 from marketplace.catalog.tasks import certificates_expire
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after a transactional test also empties what data migrations
+# loaded (admin units, home page); restore it for the tests that follow.
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
