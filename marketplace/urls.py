@@ -26,6 +26,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("dang-ky-nha-san-xuat/", cms_views.producer_signup, name="producer-signup"),
     path("tim-kiem/", include("search.page_urls")),
+    path("", include("marketplace.orders.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -159,3 +159,63 @@ def fold_vietnamese(text: str) -> str:
 
 def commune_get(*, code: str) -> AdminUnit | None:
     return AdminUnit.objects.filter(scheme=AdminUnit.Scheme.Y2025, level=AdminUnit.Level.COMMUNE, code=code).select_related("parent").first()
+
+
+# -- Reservations (checkout) -----------------------------------------------------------------
+# Each change is one conditional UPDATE per SKU (the database re-checks the condition under its
+# row lock), never read-modify-write, so concurrent buyers cannot oversell. SKUs are always
+# touched in ascending id order so two multi-SKU checkouts cannot deadlock each other.
+
+
+class StockMismatch(Exception):
+    """A release or commit for more than is reserved: the caller's bookkeeping is wrong."""
+
+
+def _merged_lines(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(sku_id, qty) pairs, one per SKU in ascending id order; every qty must be positive."""
+    merged: dict[int, int] = {}
+    for sku_id, qty in lines:
+        if int(qty) <= 0:
+            raise ValueError("quantity must be > 0")
+        merged[int(sku_id)] = merged.get(int(sku_id), 0) + int(qty)
+    return sorted(merged.items())
+
+
+def stock_reserve(*, lines: list[tuple[int, int]]) -> None:
+    """Hold `qty` of each SKU for a checkout: all lines or none (raises OutOfStock naming the
+    first SKU that lacks stock; the lines already held are rolled back with the savepoint)."""
+    merged = _merged_lines(lines)
+    with transaction.atomic():
+        for sku_id, qty in merged:
+            held = Stock.objects.filter(sku_id=sku_id, on_hand__gte=F("reserved") + qty).update(
+                reserved=F("reserved") + qty, updated_at=timezone.now()
+            )
+            if not held:
+                stock = Stock.objects.filter(sku_id=sku_id).first()
+                code = Sku.objects.filter(pk=sku_id).values_list("code", flat=True).first() or str(sku_id)
+                raise OutOfStock(code, qty, stock.available if stock else 0)
+        if merged:
+            signals.stock_changed.send(sender=Stock, sku_ids=[sku_id for sku_id, _ in merged])
+
+
+def stock_release(*, lines: list[tuple[int, int]]) -> None:
+    """Give back held stock (checkout cancelled or its reservation expired)."""
+    _stock_apply(lines=lines, on_hand_delta=0)
+
+
+def stock_commit(*, lines: list[tuple[int, int]]) -> None:
+    """Turn held stock into a sale: on hand and reserved both fall by `qty`, in one UPDATE."""
+    _stock_apply(lines=lines, on_hand_delta=-1)
+
+
+def _stock_apply(*, lines: list[tuple[int, int]], on_hand_delta: int) -> None:
+    merged = _merged_lines(lines)
+    with transaction.atomic():
+        for sku_id, qty in merged:
+            changes = {"reserved": F("reserved") - qty, "updated_at": timezone.now()}
+            if on_hand_delta:
+                changes["on_hand"] = F("on_hand") - qty
+            if not Stock.objects.filter(sku_id=sku_id, reserved__gte=qty).update(**changes):
+                raise StockMismatch(f"sku {sku_id}: fewer than {qty} reserved")
+        if merged:
+            signals.stock_changed.send(sender=Stock, sku_ids=[sku_id for sku_id, _ in merged])

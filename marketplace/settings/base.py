@@ -30,6 +30,7 @@ DEBUG = False
 
 INSTALLED_APPS = [
     "marketplace.catalog",
+    "marketplace.orders",
     "cms",
     "search",
     "wagtail.contrib.forms",
@@ -193,6 +194,18 @@ MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "© OpenStreetMap"
 OCOP_EXPIRED_UNPUBLISH = env_bool("OCOP_EXPIRED_UNPUBLISH", True)
 OCOP_EXPIRY_WARNING_DAYS = int(os.environ.get("OCOP_EXPIRY_WARNING_DAYS", "60"))
 
+# Orders: how long stock stays reserved for a checkout waiting for its payment (COD orders
+# keep it until shipped or cancelled), and the operator's flat delivery fee per zone, in đồng,
+# by where the buyer is against the producer (a commune pickup point costs nothing).
+ORDER_RESERVATION_MINUTES_CARD = int(os.environ.get("ORDER_RESERVATION_MINUTES_CARD", "15"))
+ORDER_RESERVATION_HOURS_TRANSFER = int(os.environ.get("ORDER_RESERVATION_HOURS_TRANSFER", "24"))
+ORDER_DELIVERY_FEES_VND = {
+    "pickup": int(os.environ.get("ORDER_DELIVERY_FEE_PICKUP_VND", "0")),
+    "same_commune": int(os.environ.get("ORDER_DELIVERY_FEE_SAME_COMMUNE_VND", "15000")),
+    "same_province": int(os.environ.get("ORDER_DELIVERY_FEE_SAME_PROVINCE_VND", "25000")),
+    "other_province": int(os.environ.get("ORDER_DELIVERY_FEE_OTHER_PROVINCE_VND", "40000")),
+}
+
 # Celery: an embedded filesystem broker unless CELERY_BROKER_URL names a server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
@@ -218,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
     "ocop-certificates-expire": {
         "task": "marketplace.catalog.tasks.certificates_expire",
         "schedule": crontab(hour=0, minute=5),  # just after midnight, Vietnam time
+    },
+    "orders-reservations-release-expired": {
+        "task": "marketplace.orders.tasks.reservations_release_expired",
+        "schedule": 60.0,  # card reservations last 15 minutes: a minute's lag is fine
     },
 }
 

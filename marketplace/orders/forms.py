@@ -1,0 +1,47 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from .models import Checkout, PaymentMethod
+from .services import MAX_LINE_QUANTITY
+
+QUANTITY_ERRORS = {
+    "required": _("Vui lòng nhập số lượng."),
+    "invalid": _("Số lượng phải là một số nguyên."),
+    "min_value": _("Số lượng phải từ %(limit_value)s trở lên."),
+    "max_value": _("Mỗi sản phẩm đặt tối đa %(limit_value)s."),
+}
+SKU_ERRORS = {"required": _("Thiếu sản phẩm."), "invalid": _("Sản phẩm không hợp lệ.")}
+
+
+class CartAddForm(forms.Form):
+    sku = forms.IntegerField(min_value=1, error_messages={**SKU_ERRORS, "min_value": SKU_ERRORS["invalid"]})
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, initial=1, error_messages=QUANTITY_ERRORS)
+
+
+class CartSetForm(CartAddForm):
+    """On the cart page: 0 removes the line."""
+
+    quantity = forms.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY, error_messages=QUANTITY_ERRORS)
+
+
+class CheckoutForm(forms.Form):
+    buyer_name = forms.CharField(label=_("Họ và tên"), max_length=120, error_messages={"required": _("Vui lòng nhập họ tên.")})
+    phone = PhoneNumberField(label=_("Số điện thoại"), region="VN", error_messages={
+        "required": _("Vui lòng nhập số điện thoại."),
+        "invalid": _("Số điện thoại không đúng định dạng Việt Nam (ví dụ 0912 345 678)."),
+    })
+    email = forms.EmailField(label=_("Email (không bắt buộc)"), required=False,
+                             error_messages={"invalid": _("Địa chỉ email không hợp lệ.")})
+    delivery = forms.ChoiceField(label=_("Cách nhận hàng"), choices=Checkout.Delivery.choices, initial=Checkout.Delivery.ADDRESS,
+                                 widget=forms.RadioSelect)
+    commune_code = forms.CharField(label=_("Mã xã/phường (5 chữ số, theo danh mục từ 1/7/2025)"), max_length=5,
+                                   error_messages={"required": _("Vui lòng nhập mã xã/phường.")})
+    address_line = forms.CharField(label=_("Địa chỉ (số nhà, thôn/ấp, đường)"), max_length=255, required=False)
+    # Only cash on delivery for now: card (Stripe) and bank transfer (VietQR) need the payments
+    # part (gateway, webhooks, reconciliation), which is not built yet. The model keeps all three.
+    payment_method = forms.ChoiceField(label=_("Cách thanh toán"), choices=[(PaymentMethod.COD, PaymentMethod.COD.label)],
+                                       initial=PaymentMethod.COD, widget=forms.RadioSelect,
+                                       error_messages={"invalid_choice": _("Cách thanh toán này chưa được hỗ trợ.")})
+    consent = forms.BooleanField(label=_("Tôi đồng ý với chính sách bảo vệ dữ liệu cá nhân"),
+                                 error_messages={"required": _("Cần đồng ý với chính sách bảo vệ dữ liệu cá nhân để đặt hàng.")})
