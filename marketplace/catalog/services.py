@@ -130,7 +130,7 @@ def producer_decide(*, producer: Producer, approve: bool, reason: str = "") -> P
     producer.status = Producer.Status.APPROVED if approve else Producer.Status.REJECTED
     producer.rejection_reason = "" if approve else reason
     producer.save(update_fields=["status", "rejection_reason"])
-    signals.catalog_changed.send(sender=Producer, product_ids=[])
+    signals.catalog_changed.send(sender=Producer, product_ids=list(producer.products.values_list("pk", flat=True)))
     return producer
 
 
