@@ -10,27 +10,22 @@ from django.db import connection, connections
 from django.db.models import Sum
 
 from marketplace.catalog import services as catalog
-from marketplace.catalog.models import AdminUnit, Product, Stock
+from marketplace.catalog.models import Product, Stock
 from marketplace.orders import services
 from marketplace.orders.models import Checkout, Order, OrderLine
+from tests import factories
 from tests.factories import ProducerFactory
 
-# A transactional test truncates every table it may touch when it ends, which would also empty
-# the admin units and page tree that data migrations load, and that later tests need. So the
-# flush is limited to the orders app (`available_apps`), and the catalogue rows this test adds
-# are removed by the fixture below: the database is left as it was found.
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, available_apps=["marketplace.orders"])]
+# serialized_rollback: the flush after a transactional test also empties what data migrations
+# loaded (admin units, home page); restore it for the tests that follow.
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 BUYERS, STOCK = 30, 10
 
 
 @pytest.fixture
 def race_sku():
-    province, _ = AdminUnit.objects.get_or_create(scheme="2025", level=AdminUnit.Level.PROVINCE, code="15",
-                                                  defaults={"name": "Tỉnh Lào Cai", "short_name": "Lào Cai"})
-    commune, _ = AdminUnit.objects.get_or_create(scheme="2025", level=AdminUnit.Level.COMMUNE, code="02923",
-                                                 defaults={"name": "Xã Gia Phú", "short_name": "Gia Phú", "parent": province})
-    producer = ProducerFactory(commune=commune)
+    producer = ProducerFactory(commune=factories.commune("02923"))
     product = Product.objects.create(producer=producer, name="Chuối sấy Gia Phú (thử tranh mua)")
     catalog.product_publish(product=product, name=product.name, description="", category=None,
                             skus=[catalog.SkuData("RACE-TEST-1", "gói 500g", 45000, 500)])
