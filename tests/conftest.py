@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from tests import factories
+from tests import celery_worker, factories
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -64,3 +64,9 @@ def make_listing(producer_page):
         return factories.listing(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def worker():
+    """A real Celery worker process (for `services` tests on PostgreSQL and Redis)."""
+    yield from celery_worker.running()
