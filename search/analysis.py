@@ -12,9 +12,28 @@ MAX_QUERY_WORDS = 12
 _WORD = re.compile(r"[^\W_]+")
 
 
+def _fold_table() -> dict[int, str]:
+    """Per-character folding of upper-case ASCII and precomposed Latin letters (Vietnamese
+    included), where folding the character alone gives plain ASCII."""
+    table = {}
+    for code in [*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        folded = fold_vietnamese(chr(code))
+        if folded.isascii():
+            table[code] = folded
+    return table
+
+
+_FOLD = str.maketrans(_fold_table())
+
+
 def fold(text: str) -> str:
-    """Lower case, no diacritics, đ → d (the catalogue's own folding, so both sides agree)."""
-    return fold_vietnamese(text or "")
+    """Lower case, no diacritics, đ → d: the catalogue's own `fold_vietnamese`, so both sides
+    agree. Fast path: a translation table for the usual (precomposed) letters; anything left
+    that is not ASCII (decomposed marks, other scripts) goes through `fold_vietnamese`."""
+    if not text:
+        return ""
+    quick = text.translate(_FOLD)
+    return quick if quick.isascii() else fold_vietnamese(quick)
 
 
 def words(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from .services import search_autocomplete, search_products
 logger = logging.getLogger(__name__)
 UNAVAILABLE = "Tạm thời không tìm kiếm được, bạn vui lòng thử lại sau ít phút."
 NO_RESULTS = "Không tìm thấy sản phẩm phù hợp. Hãy thử từ khoá khác hoặc bỏ bớt bộ lọc."
+PAGE_FACET_LINKS = 40
 EMPTY_QUERY = "Nhập tên sản phẩm, đặc sản hoặc tên xã để tìm."
 
 
@@ -56,7 +57,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
         return render(request, "search/search.html", context, status=503)
     messages += _result_messages(result, query.text or _has_filters(request))
     context["result"] = result
-    context["facet_groups"] = [(name, label, result.facets.get(name, [])) for name, label in _facet_labels()]
+    # The page links the most frequent choices of each facet (a nationwide query can have
+    # thousands of communes; the API lists them all, up to the backend's cap).
+    context["facet_groups"] = [(name, label, result.facets.get(name, [])[:PAGE_FACET_LINKS]) for name, label in _facet_labels()]
     return render(request, "search/search.html", context)
 
 

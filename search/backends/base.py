@@ -11,6 +11,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..documents import ProductDocument
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -128,6 +132,13 @@ class SearchBackend:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Re-index every indexable product; returns how many were indexed. Search keeps
         answering (from the old index) while it runs."""
+        raise NotImplementedError
+
+    def rebuild_from(self, batches: Iterable[Sequence["ProductDocument"]], total: int | None = None,
+                     progress: Progress | None = None) -> int:
+        """The bulk path of `rebuild`: replace the whole index with these documents (already
+        built, in batches); returns how many were indexed. The search benchmark feeds it
+        generated documents."""
         raise NotImplementedError
 
     def search(self, query: SearchQuery) -> SearchResult:

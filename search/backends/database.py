@@ -12,6 +12,7 @@ then the engine's relevance normalised to [0, 1).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import itertools
 import logging
 from collections.abc import Iterable, Sequence
@@ -33,12 +34,17 @@ HIT_COLUMNS = (
     "d.product_id, d.sku, d.name, d.price_vnd, d.stock, d.stars, d.commune_code, d.commune_name, "
     "d.province_code, d.province_name, d.category_slug, d.url"
 )
+# Columns of the filtered match set `f` (the aggregates and the sorts read only these).
+MATCH_COLUMNS = (
+    "d.product_id, d.stars, d.price_vnd, d.created_at, d.province_code, d.province_name, d.commune_code, "
+    "d.commune_name, d.category_slug, d.category_name"
+)
 ORDER_BY = {
-    Sort.RELEVANCE: "m.score DESC, COALESCE(d.stars, 0) DESC, d.product_id",
-    Sort.PRICE: "d.price_vnd ASC, m.score DESC, d.product_id",
-    Sort.PRICE_DESC: "d.price_vnd DESC, m.score DESC, d.product_id",
-    Sort.NEWEST: "d.created_at DESC, d.product_id DESC",
-    Sort.STARS: "COALESCE(d.stars, 0) DESC, m.score DESC, d.product_id",
+    Sort.RELEVANCE: "score DESC, COALESCE(stars, 0) DESC, product_id",
+    Sort.PRICE: "price_vnd ASC, score DESC, product_id",
+    Sort.PRICE_DESC: "price_vnd DESC, score DESC, product_id",
+    Sort.NEWEST: "created_at DESC, product_id DESC",
+    Sort.STARS: "COALESCE(stars, 0) DESC, score DESC, product_id",
 }
 MAX_TYPO_ALTERNATIVES = 4
 NAME_MATCH = 2.0  # the score bonus of a product whose name has every query word
@@ -53,10 +59,29 @@ class _Answer(SearchResult):
     best_score: float = 0.0  # over all matches, not just this page
 
 
+def _fts_migration():
+    return importlib.import_module("search.migrations.0002_fulltext_index")
+
+
 class _Sqlite:
     """FTS5 over an external-content table (migration 0002)."""
 
     WEIGHTS = "10.0, 4.0, 1.0"
+    CHEAP_NAME_COUNT = True  # a column-filtered FTS5 count reads only the index
+
+    @staticmethod
+    def bulk_begin(cursor) -> None:
+        """A rebuild (inside its transaction) drops the per-row triggers and, at the end, has
+        FTS5 rebuild its index from the content table in one pass: about 5x faster than one
+        trigger per row. DDL is transactional in SQLite: a failed rebuild restores them."""
+        for statement in _fts_migration().SQLITE_DROP[:3]:  # the three triggers, not the table
+            cursor.execute(statement)
+
+    @staticmethod
+    def bulk_end(cursor) -> None:
+        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        for statement in _fts_migration().SQLITE_CREATE[1:]:  # the triggers, as migration 0002 made them
+            cursor.execute(statement)
 
     @staticmethod
     def _phrase(phrase: tuple[str, ...], prefix: bool = False) -> str:
@@ -76,21 +101,34 @@ class _Sqlite:
             parts.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
         return " AND ".join(parts)
 
-    def matches(self, clauses: Sequence[Clause], phrase: tuple[str, ...], at_least: int | None = None) -> tuple[str, list]:
-        expression = self._relaxed(clauses, at_least)
+    def name_count(self, clauses: Sequence[Clause]) -> tuple[str, list]:
+        return "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH %s", [f"folded_name : ({self._expression(clauses)})"]
+
+    def name_count_any(self, variants: Sequence[Sequence[Clause]]) -> tuple[str, list]:
+        expression = " OR ".join(f"({self._expression(clauses)})" for clauses in variants)
+        return "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH %s", [f"folded_name : ({expression})"]
+
+    def filtered(self, clauses: Sequence[Clause], phrase: tuple[str, ...], at_least: int | None, where: str,
+                 where_params: list, lazy: bool) -> tuple[str, list]:
+        """The matching documents that pass the filters, with MATCH_COLUMNS and the score.
+        `lazy`: bm25 only for the name tier (the others score their tier alone), for when
+        the name tier fills the requested page (SQLite evaluates CASE branches lazily)."""
         rank = f"-bm25(search_fts, {self.WEIGHTS})"
-        score = [f"CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) THEN 2 ELSE 0 END"]
+        norm = f"(({rank}) / (1.0 + {rank}))"
+        in_name = "search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)"
+        score = f"CASE WHEN {in_name} THEN 2.0 + {norm} ELSE {'0.0' if lazy else norm} END"
         params = [f"folded_name : ({self._expression(clauses)})"]
         if len(phrase) > 1:
-            score.append(score[0].replace("THEN 2", "THEN 1"))
+            score += " + CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) THEN 1 ELSE 0 END"
             params.append(self._phrase(phrase))
-        score.append(f"({rank}) / (1.0 + {rank})")
-        sql = f"SELECT search_fts.rowid AS pid, {' + '.join(score)} AS score FROM search_fts WHERE search_fts MATCH %s"
-        return sql, [*params, expression]
+        # CROSS JOIN: SQLite must drive from the FTS match, never probe FTS once per document.
+        sql = (f"SELECT {MATCH_COLUMNS}, {score} AS score FROM search_fts CROSS JOIN {DOC} d ON d.product_id = search_fts.rowid "
+               f"WHERE search_fts MATCH %s AND {where}")
+        return sql, [*params, self._relaxed(clauses, at_least), *where_params]
 
     def completions(self, clauses: Sequence[Clause]) -> tuple[str, list]:
         sql = (
-            f"SELECT d.product_id, d.name, d.url, d.folded_name FROM search_fts JOIN {DOC} d ON d.product_id = search_fts.rowid "
+            f"SELECT d.product_id, d.name, d.url, d.folded_name FROM search_fts CROSS JOIN {DOC} d ON d.product_id = search_fts.rowid "
             f"WHERE search_fts MATCH %s ORDER BY bm25(search_fts, {self.WEIGHTS}), d.product_id LIMIT 200"
         )
         return sql, [f"folded_name : ({self._expression(clauses, prefix_last=True)})"]
@@ -98,6 +136,16 @@ class _Sqlite:
 
 class _Postgres:
     """A generated tsvector column with a GIN index (migration 0002)."""
+
+    CHEAP_NAME_COUNT = False  # weighted (:A) matches are rechecked row by row: no cheap pre-count
+
+    @staticmethod
+    def bulk_begin(cursor) -> None:
+        pass  # the generated column and the GIN index follow the rows; readers keep the old rows
+
+    @staticmethod
+    def bulk_end(cursor) -> None:
+        pass
 
     @staticmethod
     def _phrase(phrase: tuple[str, ...], weight: str = "", prefix: bool = False) -> str:
@@ -119,19 +167,26 @@ class _Postgres:
             parts.append("(" + " | ".join(self._phrase(p, weight, prefix) for p in clause.alternatives) + ")")
         return " & ".join(parts)
 
-    def matches(self, clauses: Sequence[Clause], phrase: tuple[str, ...], at_least: int | None = None) -> tuple[str, list]:
+    def name_count(self, clauses: Sequence[Clause]) -> tuple[str, list]:
+        return (f"SELECT COUNT(*) FROM {DOC} WHERE search_vector @@ to_tsquery('simple', %s)",
+                [self._expression(clauses, weight="A")])
+
+    def name_count_any(self, variants: Sequence[Sequence[Clause]]) -> tuple[str, list]:
+        expression = " | ".join(f"({self._expression(clauses, weight='A')})" for clauses in variants)
+        return f"SELECT COUNT(*) FROM {DOC} WHERE search_vector @@ to_tsquery('simple', %s)", [expression]
+
+    def filtered(self, clauses: Sequence[Clause], phrase: tuple[str, ...], at_least: int | None, where: str,
+                 where_params: list, lazy: bool) -> tuple[str, list]:
+        """As _Sqlite.filtered: ts_rank_cd only where needed (CASE is evaluated lazily)."""
         expression = self._relaxed(clauses, at_least)
-        score = ["CASE WHEN search_vector @@ to_tsquery('simple', %s) THEN 2 ELSE 0 END"]
-        params = [self._expression(clauses, weight="A")]
+        rank = "ts_rank_cd(d.search_vector, to_tsquery('simple', %s), 32)"
+        score = f"CASE WHEN d.search_vector @@ to_tsquery('simple', %s) THEN 2.0 + {rank} ELSE {'0.0' if lazy else rank} END"
+        params = [self._expression(clauses, weight="A"), expression] + ([] if lazy else [expression])
         if len(phrase) > 1:
-            score.append("CASE WHEN search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END")
+            score += " + CASE WHEN d.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END"
             params.append(self._phrase(phrase))
-        score.append("ts_rank_cd(search_vector, to_tsquery('simple', %s), 32)")
-        sql = (
-            f"SELECT product_id AS pid, {' + '.join(score)} AS score FROM {DOC} "
-            f"WHERE search_vector @@ to_tsquery('simple', %s)"
-        )
-        return sql, [*params, expression, expression]
+        sql = f"SELECT {MATCH_COLUMNS}, {score} AS score FROM {DOC} d WHERE d.search_vector @@ to_tsquery('simple', %s) AND {where}"
+        return sql, [*params, expression, *where_params]
 
     def completions(self, clauses: Sequence[Clause]) -> tuple[str, list]:
         query = self._expression(clauses, weight="A", prefix_last=True)
@@ -173,31 +228,58 @@ class DatabaseBackend(SearchBackend):
             raise SearchUnavailable(str(error)) from error
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        total, done = indexable_products().count(), 0
+        return self.rebuild_from(iter_all_documents(), total=indexable_products().count(), progress=progress)
+
+    def rebuild_from(self, batches: Iterable[Sequence[ProductDocument]], total: int | None = None,
+                     progress: Progress | None = None) -> int:
+        done = 0
         if progress:
-            progress(0, total)
+            progress(0, total or 0)
+        engine = _engine()
         with transaction.atomic():  # readers see the old index until this commits
+            with connection.cursor() as cursor:
+                engine.bulk_begin(cursor)
             SearchDocument.objects.all().delete()
             SearchTerm.objects.all().delete()
-            for batch in iter_all_documents():
-                self._write(batch)
+            known_terms: set[str] = set()
+            for batch in batches:
+                self._write(batch, known_terms)
                 done += len(batch)
                 if progress:
-                    progress(done, total)
+                    progress(done, total or done)
+            with connection.cursor() as cursor:
+                engine.bulk_end(cursor)
         return done
 
-    def _write(self, documents: Iterable[ProductDocument]) -> None:
+    def _write(self, documents: Iterable[ProductDocument], known_terms: set[str] | None = None) -> None:
+        """Insert document rows (one `executemany`; the engine index follows by trigger or
+        generated column) and the vocabulary words not yet known. `known_terms` is the set of
+        words already in SearchTerm (a rebuild keeps it across batches); None = ask the table."""
         documents = list(documents)
-        SearchDocument.objects.bulk_create([_row(document) for document in documents], batch_size=500)
-        terms: dict[str, str] = {}
+        if not documents:
+            return
+        rows, doc_terms = [], []
         for document in documents:
+            row = _row(document)
+            rows.append(row)
+            doc_terms.append(set(row[-3].split()) | set(row[-2].split()) | set(row[-1].split()))
+        if known_terms is None:
+            every = set().union(*doc_terms)
+            known_terms = set(SearchTerm.objects.filter(term__in=every).values_list("term", flat=True)) if every else set()
+        # The display spelling of a new word is its first occurrence (name, place, description).
+        terms: dict[str, str] = {}
+        for document, words in zip(documents, doc_terms):
+            new = words - known_terms
+            if not new:
+                continue
             for folded, display in analysis.display_words(f"{document.name} {document.place_text} {document.description}"):
-                if len(folded) <= 64:
+                if folded in new and len(folded) <= 64:
                     terms.setdefault(folded, display)
-        SearchTerm.objects.bulk_create(
-            [SearchTerm(term=term, display=display, length=len(term)) for term, display in terms.items()],
-            ignore_conflicts=True, batch_size=1000,
-        )
+            known_terms |= words
+        with connection.cursor() as cursor:
+            cursor.executemany(INSERT_DOCUMENT, rows)
+            if terms:
+                cursor.executemany(INSERT_TERM, [(term, display[:64], len(term)) for term, display in terms.items()])
 
     # -- searching --------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:
@@ -220,6 +302,8 @@ class DatabaseBackend(SearchBackend):
         # a name and changes few words; otherwise, when nothing matched as typed, a query of
         # 4+ words keeps the products matching all words but one (`dac san dong nai`).
         fuzzy_clauses = self._fuzzy(clauses)
+        if result.total and not self._correctable(clauses, fuzzy_clauses, max(1, len(tokens) // 3)):
+            return _plain(result)  # no correction of few words puts every word in a name: keep the literal answer
         fuzzy = self._run(query, fuzzy_clauses, phrase=())
         suggestion = self._suggestion(fuzzy_clauses, fuzzy)
         corrected = _top_score(fuzzy) >= NAME_MATCH and analysis.few_changes(tokens, suggestion)
@@ -231,6 +315,22 @@ class DatabaseBackend(SearchBackend):
                 return _plain(relaxed)
         did_you_mean = suggestion if corrected and analysis.query_words(suggestion) != tokens else None
         return SearchResult(fuzzy.results, fuzzy.total, fuzzy.facets, did_you_mean, fuzzy.page, fuzzy.per_page)
+
+    @staticmethod
+    def _correctable(clauses: list[Clause], fuzzy: list[Clause], changes: int) -> bool:
+        """Could a correction win: does some product's name have every clause with at most
+        `changes` of them replaced by a near spelling? (Ignores filters: a necessary condition,
+        checked in the engine's name index before the costlier fuzzy search.)"""
+        differing = [i for i, (a, b) in enumerate(zip(clauses, fuzzy)) if a != b]
+        combos = [set(c) for k in range(1, min(changes, len(differing)) + 1) for c in itertools.combinations(differing, k)]
+        if not combos:
+            return False
+        variants = [[fuzzy[i] if i in combo else clause for i, clause in enumerate(clauses)] for combo in combos]
+        if len(variants) > 64:  # many words: settle for the weaker test (every clause, any spelling)
+            variants = [fuzzy]
+        with connection.cursor() as cursor:
+            cursor.execute(*_engine().name_count_any(variants))
+            return bool(cursor.fetchone()[0])
 
     def _fuzzy(self, clauses: list[Clause]) -> list[Clause]:
         """Each one-word clause also accepts vocabulary words a typo or two away."""
@@ -260,36 +360,75 @@ class DatabaseBackend(SearchBackend):
 
     @staticmethod
     def _near(word: str) -> list[str]:
+        """Vocabulary words within the word's typo budget, nearest first (at most
+        MAX_TYPO_ALTERNATIVES). Bounded work per query: candidates
+        come from the cached deletion index, and only they get an edit distance."""
         budget = analysis.typo_budget(word)
         if not budget:
             return []
-        rows = SearchTerm.objects.filter(length__range=(len(word) - budget, len(word) + budget)).values_list("term", "display")
+        vocabulary = _vocabulary()
+        candidates = {term for variant in _deletions(word, budget) for term in vocabulary.get(variant, ())}
         scored = sorted(
-            (distance, term, display) for term, display in rows.iterator(chunk_size=5000)
+            (distance, term) for term in candidates
             if term != word and (distance := analysis.edit_distance(word, term, budget)) <= budget
         )
-        return [term for _distance, term, _display in scored[:MAX_TYPO_ALTERNATIVES]]
+        return [term for _distance, term in scored[:MAX_TYPO_ALTERNATIVES]]
 
     def _run(self, query: SearchQuery, clauses: list[Clause], phrase: tuple[str, ...], at_least: int | None = None) -> "_Answer":
-        if clauses:
-            match_sql, params = _engine().matches(clauses, phrase, at_least)
-        else:
-            match_sql, params = f"SELECT product_id AS pid, 0.0 AS score FROM {DOC}", []
+        """One statement: the matches are computed once (a MATERIALIZED CTE, joined with the
+        documents and filtered), and the total, best score, the page's ids and every facet's
+        counts are read from it (UNION ALL, told apart by the first column); then the page's
+        rows by primary key."""
         where, where_params = _filters(query)
-        # MATERIALIZED: the matches are computed once (SQLite may not use bm25() in a query it
-        # flattened into an aggregate), then joined with the documents, filtered and counted.
-        base = f"FROM {DOC} d JOIN m ON m.pid = d.product_id WHERE {where}"
-        cte = f"WITH m AS MATERIALIZED ({match_sql}) "
-        base_params = [*params, *where_params]
+        engine = _engine() if clauses else None
+        # Relevance order: rank only the name tier first; when the filtered name tier does not
+        # fill the requested page, the statement is run again ranking everything.
+        lazy = bool(clauses) and query.sort == Sort.RELEVANCE
+        if lazy and engine.CHEAP_NAME_COUNT:  # skip the doomed lazy pass when even unfiltered the name tier is short
+            with connection.cursor() as cursor:
+                cursor.execute(*engine.name_count(clauses))
+                lazy = cursor.fetchone()[0] >= query.offset + query.per_page
+        if clauses:
+            body, params = engine.filtered(clauses, phrase, at_least, where, where_params, lazy)
+        else:
+            body, params = f"SELECT {MATCH_COLUMNS}, 0.0 AS score FROM {DOC} d WHERE {where}", where_params
+        cte = f"WITH f AS MATERIALIZED ({body}) "
         order = ORDER_BY[query.sort] if clauses or query.sort != Sort.RELEVANCE else ORDER_BY[Sort.NEWEST]
+        parts = [
+            "SELECT 0, NULL, NULL, COUNT(*), MAX(score) FROM f",
+            f"SELECT 9, NULL, NULL, product_id, score FROM (SELECT product_id, score FROM f ORDER BY {order} LIMIT %s OFFSET %s) h",
+        ]
+        if lazy:
+            parts.append(f"SELECT 8, NULL, NULL, COUNT(*), NULL FROM f WHERE score >= {NAME_MATCH}")
+        if query.facets:
+            parts += FACET_PARTS
         with connection.cursor() as cursor:
-            cursor.execute(f"{cte}SELECT COUNT(*), MAX(m.score) {base}", base_params)
-            total, best = cursor.fetchone()
-            cursor.execute(f"{cte}SELECT {HIT_COLUMNS}, m.score {base} ORDER BY {order} LIMIT %s OFFSET %s",
-                           [*base_params, query.per_page, query.offset])
-            hits = [SearchHit(*row[:-1], score=round(float(row[-1]), 6)) for row in cursor.fetchall()]
-            facets = _facets(cursor, cte + "SELECT {columns} " + base, base_params) if query.facets and total else {}
-        return _Answer(hits, total, facets, None, query.page, query.per_page, best_score=float(best or 0))
+            cursor.execute(cte + " UNION ALL ".join(parts), [*params, query.per_page, query.offset])
+            rows = cursor.fetchall()
+            if lazy and next(int(r[3]) for r in rows if r[0] == 8) < query.offset + query.per_page:
+                # The filters left too few in the name tier: score everything.
+                body, params = engine.filtered(clauses, phrase, at_least, where, where_params, lazy=False)
+                cursor.execute(f"WITH f AS MATERIALIZED ({body}) " + " UNION ALL ".join(p for p in parts if not p.startswith("SELECT 8")),
+                               [*params, query.per_page, query.offset])
+                rows = cursor.fetchall()
+            total, best, page, facet_rows = 0, 0.0, [], []
+            for kind, key, label, count, extra in rows:
+                if kind == 8:
+                    continue
+                if kind == 0:
+                    total, best = int(count or 0), float(extra or 0)
+                elif kind == 9:
+                    page.append((int(count), float(extra or 0)))
+                else:
+                    facet_rows.append((kind, key, label, int(count), extra))
+            hits = []
+            if page:
+                cursor.execute(f"SELECT {HIT_COLUMNS} FROM {DOC} d WHERE d.product_id IN ({', '.join(['%s'] * len(page))})",
+                               [pid for pid, _score in page])
+                by_id = {row[0]: row for row in cursor.fetchall()}
+                hits = [SearchHit(*by_id[pid], score=round(score, 6)) for pid, score in page if pid in by_id]
+        facets = _facets(facet_rows) if query.facets and total else {}
+        return _Answer(hits, total, facets, None, query.page, query.per_page, best_score=best)
 
     def autocomplete(self, prefix: str, limit: int = 8) -> Sequence[Suggestion]:
         tokens = analysis.query_words(prefix)
@@ -314,20 +453,60 @@ class DatabaseBackend(SearchBackend):
         return suggestions[:limit]
 
 
+def _deletions(word: str, depth: int) -> set[str]:
+    """The word and every string made by deleting up to `depth` of its letters."""
+    found, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+_VOCABULARY: dict = {}  # per process: {"key": fingerprint, "index": deletion variant -> terms}
+
+
+def _vocabulary() -> dict[str, list[str]]:
+    """Symmetric-deletion index of SearchTerm (as in SymSpell): two words within edit distance
+    k (k <= 2) share a string reachable by deleting at most k letters from each. Terms of 1–3
+    letters keep 1 deletion (only budget-1 queries of 3–5 letters can reach them), longer ones
+    2. Rebuilt when the table's fingerprint (database, count, length sum, last term) changes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), SUM(length), MAX(term), MIN(term) FROM search_searchterm")
+        key = (connection.alias, connection.settings_dict.get("NAME"), *cursor.fetchone())
+        if _VOCABULARY.get("key") == key:
+            return _VOCABULARY["index"]
+        cursor.execute("SELECT term FROM search_searchterm")
+        index: dict[str, list[str]] = {}
+        for (term,) in cursor.fetchall():
+            for variant in _deletions(term, 1 if len(term) <= 3 else 2):
+                index.setdefault(variant, []).append(term)
+    _VOCABULARY.clear()
+    _VOCABULARY.update(key=key, index=index)
+    return index
+
+
 def _plain(answer: _Answer) -> SearchResult:
     return SearchResult(answer.results, answer.total, answer.facets, answer.did_you_mean, answer.page, answer.per_page)
 
 
-def _row(document: ProductDocument) -> SearchDocument:
-    return SearchDocument(
-        product_id=document.product_id, name=document.name, sku=document.sku, price_vnd=document.price_vnd,
-        stock=document.stock, stars=document.stars, province_code=document.province_code,
-        province_name=document.province_name, commune_code=document.commune_code, commune_name=document.commune_name,
-        category_slug=document.category_slug, category_name=document.category_name, producer_name=document.producer_name,
-        url=document.url, created_at=document.created_at,
-        folded_name=" ".join(analysis.words(document.name)),
-        folded_place=" ".join(analysis.words(document.place_text)),
-        folded_body=" ".join(analysis.words(document.description)),
+DOCUMENT_COLUMNS = (
+    "product_id", "name", "sku", "price_vnd", "stock", "stars", "province_code", "province_name", "commune_code",
+    "commune_name", "category_slug", "category_name", "producer_name", "url", "created_at",
+    "folded_name", "folded_place", "folded_body",  # last: _write reads them back by position
+)
+INSERT_DOCUMENT = f"INSERT INTO {DOC} ({', '.join(DOCUMENT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(DOCUMENT_COLUMNS))})"
+INSERT_TERM = "INSERT INTO search_searchterm (term, display, length) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+
+
+def _row(document: ProductDocument) -> tuple:
+    """The SearchDocument row, in DOCUMENT_COLUMNS order, with the folded text."""
+    return (
+        document.product_id, document.name[:200], document.sku, document.price_vnd, document.stock, document.stars,
+        document.province_code, document.province_name, document.commune_code, document.commune_name,
+        document.category_slug, document.category_name, document.producer_name[:200], document.url[:500],
+        connection.ops.adapt_datetimefield_value(document.created_at),
+        " ".join(analysis.words(document.name)), " ".join(analysis.words(document.place_text)),
+        " ".join(analysis.words(document.description)),
     )
 
 
@@ -352,26 +531,38 @@ def _filters(query: SearchQuery) -> tuple[str, list]:
     return " AND ".join(conditions), params
 
 
-def _facets(cursor, template: str, params: list) -> dict[str, list[FacetValue]]:
-    """`template` is the matching query with `{columns}` where the selected columns go."""
-    facets = {}
-    for name, code, label in (("province", "province_code", "province_name"), ("commune", "commune_code", "commune_name"),
-                              ("category", "category_slug", "category_name")):
-        cursor.execute(
-            template.replace("{columns}", f"d.{code}, d.{label}, COUNT(*)") + f" AND d.{code} <> '' GROUP BY d.{code}, d.{label} "
-            f"ORDER BY COUNT(*) DESC, d.{label}", params,
-        )
-        facets[name] = [FacetValue(str(value), str(text), int(count)) for value, text, count in cursor.fetchall()]
-    star_sums = [f"SUM(CASE WHEN d.stars >= {stars} THEN 1 ELSE 0 END)" for stars in (5, 4, 3)]
-    price_sums = [
-        "SUM(CASE WHEN " + " AND ".join(
-            [f"d.price_vnd >= {r.minimum}"] * (r.minimum is not None) + [f"d.price_vnd < {r.maximum}"] * (r.maximum is not None)
-        ) + " THEN 1 ELSE 0 END)"
-        for r in PRICE_RANGES
-    ]
-    cursor.execute(template.replace("{columns}", ", ".join(star_sums + price_sums)), params)
-    counts = [int(count or 0) for count in cursor.fetchone()]
-    facets["ocop_stars"] = [FacetValue(str(stars), f"Từ {stars} sao", count)
-                            for stars, count in zip((5, 4, 3), counts[:3]) if count]
-    facets["price"] = [FacetValue(r.key, r.label, count) for r, count in zip(PRICE_RANGES, counts[3:]) if count]
+FACET_KINDS = {1: "province", 2: "commune", 3: "category"}
+_PRICE_CASE = "CASE " + " ".join(
+    "WHEN " + " AND ".join([f"price_vnd >= {r.minimum}"] * (r.minimum is not None) + [f"price_vnd < {r.maximum}"] * (r.maximum is not None))
+    + f" THEN '{r.key}'" for r in PRICE_RANGES
+) + " END"
+FACET_LIMIT = 500  # values per facet, most frequent first (as the Elasticsearch backend's terms size)
+FACET_PARTS = [
+    *[f"SELECT * FROM (SELECT {kind} AS kind, {code} AS key, MAX({label}) AS label, COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS x FROM f "
+      f"WHERE {code} <> '' GROUP BY {code} ORDER BY COUNT(*) DESC, MAX({label}) LIMIT {FACET_LIMIT}) AS facet_{kind}"
+      for kind, code, label in ((1, "province_code", "province_name"), (2, "commune_code", "commune_name"),
+                                (3, "category_slug", "category_name"))],
+    "SELECT 4, NULL, NULL, COUNT(*), stars FROM f WHERE stars IS NOT NULL GROUP BY stars",
+    f"SELECT 5, {_PRICE_CASE}, NULL, COUNT(*), NULL FROM f GROUP BY {_PRICE_CASE}",
+]
+
+
+def _facets(rows: list[tuple]) -> dict[str, list[FacetValue]]:
+    """Facet rows (kind, key, label, count, stars) from `_run`'s statement → facet values:
+    codes by count then label; stars counted as "at least N"; price ranges in their order."""
+    facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_KINDS.values()}
+    per_stars: dict[int, int] = {}
+    per_price: dict[str, int] = {}
+    for kind, key, label, count, stars in rows:
+        if kind in FACET_KINDS:
+            facets[FACET_KINDS[kind]].append(FacetValue(str(key), str(label), count))
+        elif kind == 4:
+            per_stars[int(stars)] = per_stars.get(int(stars), 0) + count
+        elif kind == 5 and key is not None:
+            per_price[str(key)] = count
+    for name in FACET_KINDS.values():
+        facets[name].sort(key=lambda facet: (-facet.count, facet.label))
+    at_least = {level: sum(count for stars, count in per_stars.items() if stars >= level) for level in (5, 4, 3)}
+    facets["ocop_stars"] = [FacetValue(str(level), f"Từ {level} sao", at_least[level]) for level in (5, 4, 3) if at_least[level]]
+    facets["price"] = [FacetValue(r.key, r.label, per_price[r.key]) for r in PRICE_RANGES if per_price.get(r.key)]
     return facets

@@ -127,16 +127,20 @@ class ElasticsearchBackend(SearchBackend):
             raise SearchUnavailable(str(error)) from error
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        total, done = indexable_products().count(), 0
+        return self.rebuild_from(iter_all_documents(), total=indexable_products().count(), progress=progress)
+
+    def rebuild_from(self, batches: Iterable[Sequence[ProductDocument]], total: int | None = None,
+                     progress: Progress | None = None) -> int:
+        done = 0
         if progress:
-            progress(0, total)
+            progress(0, total or 0)
         try:
             name = self._new_index()
-            for batch in iter_all_documents():
+            for batch in batches:
                 helpers.bulk(self.client, ({"_index": name, "_id": d.product_id, "_source": _source(d)} for d in batch))
                 done += len(batch)
                 if progress:
-                    progress(done, total)
+                    progress(done, total or done)
             self.client.indices.refresh(index=name)
             old = list(self.client.indices.get_alias(name=self.alias)) if self.client.indices.exists_alias(name=self.alias) else []
             self.client.indices.update_aliases(actions=[
