@@ -30,6 +30,7 @@ from .base import (
 
 logger = logging.getLogger(__name__)
 DOC = "search_searchdocument"
+MATCH_INDEX = "search_doc_match"  # SQLite: migration 0003's covering index
 HIT_COLUMNS = (
     "d.product_id, d.sku, d.name, d.price_vnd, d.stock, d.stars, d.commune_code, d.commune_name, "
     "d.province_code, d.province_name, d.category_slug, d.url"
@@ -122,8 +123,9 @@ class _Sqlite:
             score += " + CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) THEN 1 ELSE 0 END"
             params.append(self._phrase(phrase))
         # CROSS JOIN: SQLite must drive from the FTS match, never probe FTS once per document.
-        sql = (f"SELECT {MATCH_COLUMNS}, {score} AS score FROM search_fts CROSS JOIN {DOC} d ON d.product_id = search_fts.rowid "
-               f"WHERE search_fts MATCH %s AND {where}")
+        # INDEXED BY: the covering index of migration 0003 (every column read here), not the wide rows.
+        sql = (f"SELECT {MATCH_COLUMNS}, {score} AS score FROM search_fts CROSS JOIN {DOC} d INDEXED BY {MATCH_INDEX} "
+               f"ON d.product_id = search_fts.rowid WHERE search_fts MATCH %s AND {where}")
         return sql, [*params, self._relaxed(clauses, at_least), *where_params]
 
     def completions(self, clauses: Sequence[Clause]) -> tuple[str, list]:
@@ -137,7 +139,7 @@ class _Sqlite:
 class _Postgres:
     """A generated tsvector column with a GIN index (migration 0002)."""
 
-    CHEAP_NAME_COUNT = False  # weighted (:A) matches are rechecked row by row: no cheap pre-count
+    CHEAP_NAME_COUNT = True  # counted in the name-only GIN index (migration 0003), no weighted recheck
 
     @staticmethod
     def bulk_begin(cursor) -> None:
@@ -145,7 +147,11 @@ class _Postgres:
 
     @staticmethod
     def bulk_end(cursor) -> None:
-        pass
+        # A bulk load leaves up to gin_pending_list_limit (4 MB) of unsorted entries in each GIN
+        # index's pending list, which every search then scans linearly until (auto)vacuum
+        # merges them; merge them now (this works inside the rebuild's transaction).
+        cursor.execute("SELECT gin_clean_pending_list('search_doc_vector_gin'::regclass), "
+                       "gin_clean_pending_list('search_doc_name_gin'::regclass)")
 
     @staticmethod
     def _phrase(phrase: tuple[str, ...], weight: str = "", prefix: bool = False) -> str:
@@ -167,21 +173,23 @@ class _Postgres:
             parts.append("(" + " | ".join(self._phrase(p, weight, prefix) for p in clause.alternatives) + ")")
         return " & ".join(parts)
 
+    # The name tier reads migration 0003's name-only `name_vector` (unweighted, own GIN index):
+    # `name_vector @@ q` is `search_vector @@ q:A` (the name's words carry weight A there).
     def name_count(self, clauses: Sequence[Clause]) -> tuple[str, list]:
-        return (f"SELECT COUNT(*) FROM {DOC} WHERE search_vector @@ to_tsquery('simple', %s)",
-                [self._expression(clauses, weight="A")])
+        return (f"SELECT COUNT(*) FROM {DOC} WHERE name_vector @@ to_tsquery('simple', %s)",
+                [self._expression(clauses)])
 
     def name_count_any(self, variants: Sequence[Sequence[Clause]]) -> tuple[str, list]:
-        expression = " | ".join(f"({self._expression(clauses, weight='A')})" for clauses in variants)
-        return f"SELECT COUNT(*) FROM {DOC} WHERE search_vector @@ to_tsquery('simple', %s)", [expression]
+        expression = " | ".join(f"({self._expression(clauses)})" for clauses in variants)
+        return f"SELECT COUNT(*) FROM {DOC} WHERE name_vector @@ to_tsquery('simple', %s)", [expression]
 
     def filtered(self, clauses: Sequence[Clause], phrase: tuple[str, ...], at_least: int | None, where: str,
                  where_params: list, lazy: bool) -> tuple[str, list]:
         """As _Sqlite.filtered: ts_rank_cd only where needed (CASE is evaluated lazily)."""
         expression = self._relaxed(clauses, at_least)
         rank = "ts_rank_cd(d.search_vector, to_tsquery('simple', %s), 32)"
-        score = f"CASE WHEN d.search_vector @@ to_tsquery('simple', %s) THEN 2.0 + {rank} ELSE {'0.0' if lazy else rank} END"
-        params = [self._expression(clauses, weight="A"), expression] + ([] if lazy else [expression])
+        score = f"CASE WHEN d.name_vector @@ to_tsquery('simple', %s) THEN 2.0 + {rank} ELSE {'0.0' if lazy else rank} END"
+        params = [self._expression(clauses), expression] + ([] if lazy else [expression])
         if len(phrase) > 1:
             score += " + CASE WHEN d.search_vector @@ to_tsquery('simple', %s) THEN 1 ELSE 0 END"
             params.append(self._phrase(phrase))
@@ -189,12 +197,13 @@ class _Postgres:
         return sql, [*params, expression, *where_params]
 
     def completions(self, clauses: Sequence[Clause]) -> tuple[str, list]:
+        # setweight(name_vector, 'A') is exactly the name part of search_vector: the same rank as before.
         query = self._expression(clauses, weight="A", prefix_last=True)
         sql = (
-            f"SELECT d.product_id, d.name, d.url, d.folded_name FROM {DOC} d WHERE d.search_vector @@ to_tsquery('simple', %s) "
-            f"ORDER BY ts_rank_cd(d.search_vector, to_tsquery('simple', %s)) DESC, d.product_id LIMIT 200"
+            f"SELECT d.product_id, d.name, d.url, d.folded_name FROM {DOC} d WHERE d.name_vector @@ to_tsquery('simple', %s) "
+            f"ORDER BY ts_rank_cd(setweight(d.name_vector, 'A'), to_tsquery('simple', %s)) DESC, d.product_id LIMIT 200"
         )
-        return sql, [query, query]
+        return sql, [self._expression(clauses, prefix_last=True), query]
 
 
 def _engine() -> _Sqlite | _Postgres:
