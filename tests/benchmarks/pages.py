@@ -334,9 +334,12 @@ class PagesBenchmark:
 
 
 # -- load generator ------------------------------------------------------------------------------
-def load(port: int, path: str, *, seconds: float, concurrency: int, max_requests: int, headers: dict | None = None) -> dict:
-    """GET `path` from `concurrency` threads for `seconds` (at most `max_requests` in all)."""
+def load(port: int, path: str | list[str], *, seconds: float, concurrency: int, max_requests: int,
+         headers: dict | None = None) -> dict:
+    """GET `path` (or each of a list of paths in turn) from `concurrency` threads for `seconds`
+    (at most `max_requests` in all)."""
     headers = headers or {}
+    paths = [path] if isinstance(path, str) else list(path)
     budget = itertools.count()  # next() on a count is atomic under the GIL
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
@@ -349,10 +352,10 @@ def load(port: int, path: str, *, seconds: float, concurrency: int, max_requests
         start_gate.wait()
         deadline = state["deadline"]
         try:
-            while time.perf_counter() < deadline and next(budget) < max_requests:
+            while time.perf_counter() < deadline and (n := next(budget)) < max_requests:
                 t0 = time.perf_counter()
                 try:
-                    conn.request("GET", path, headers=headers)
+                    conn.request("GET", paths[n % len(paths)], headers=headers)
                     response = conn.getresponse()
                     response.read()
                     ok = response.status == 200

@@ -36,8 +36,6 @@ code is non-zero only when something failed (setup, HTTP errors, an e2e product 
 from __future__ import annotations
 
 import argparse
-import http.client
-import itertools
 import json
 import os
 import random
@@ -47,12 +45,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from tests.benchmarks.pages import BenchmarkError, PagesBenchmark, _cpu_seconds, _free_port, _get, _percentile_ms
+from tests.benchmarks.pages import BenchmarkError, PagesBenchmark, _cpu_seconds, _free_port, _get, _percentile_ms, load
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -461,52 +458,6 @@ SEARCH_PATHS = ["/tim-kiem/?q=" + quote(q) for q in
                 ("mật ong", "tra mang cau", "ca phe rang xay", "gạo st25", "nuoc mam ca com", "tra mang cua")]
 
 
-def load_paths(port: int, paths: list[str], *, seconds: float, concurrency: int, max_requests: int) -> dict:
-    """Like pages.load, cycling through `paths`."""
-    budget = itertools.count()
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
-    errors = [0] * concurrency
-    gate = threading.Barrier(concurrency + 1)
-    state = {"deadline": 0.0}
-
-    def worker(i: int) -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        gate.wait()
-        try:
-            while time.perf_counter() < state["deadline"]:
-                n = next(budget)
-                if n >= max_requests:
-                    break
-                t = time.perf_counter()
-                try:
-                    conn.request("GET", paths[n % len(paths)])
-                    response = conn.getresponse()
-                    response.read()
-                    ok = response.status == 200
-                except (OSError, http.client.HTTPException):
-                    conn.close()
-                    ok = False
-                if ok:
-                    latencies[i].append(time.perf_counter() - t)
-                else:
-                    errors[i] += 1
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    began = time.perf_counter()
-    state["deadline"] = began + seconds
-    gate.wait()
-    for thread in threads:
-        thread.join(timeout=seconds + 60)
-    elapsed = time.perf_counter() - began
-    values = sorted(x for per in latencies for x in per)
-    return {"requests": len(values), "req_per_s": round(len(values) / elapsed, 1), "p50_ms": _percentile_ms(values, 0.5),
-            "p95_ms": _percentile_ms(values, 0.95), "errors": sum(errors)}
-
-
 class Site:
     """A throw-away site: temp dir, its own database, gunicorn on demand."""
 
@@ -636,7 +587,7 @@ def run_backend(label: str, args, osmem_url: str | None) -> dict:
         http_figures = {}
         for name, paths in (("trivial", ["/healthz"]), ("search_page", SEARCH_PATHS)):
             cpu0 = _cpu_seconds(site.server.pid)
-            figures = load_paths(port, paths, seconds=args.seconds, concurrency=args.concurrency, max_requests=args.max_requests)
+            figures = load(port, paths, seconds=args.seconds, concurrency=args.concurrency, max_requests=args.max_requests)
             cpu = _cpu_seconds(site.server.pid) - cpu0
             figures["server_cpu_ms_per_req"] = round(cpu * 1000 / figures["requests"], 2) if figures["requests"] else None
             http_figures[name] = figures
