@@ -131,8 +131,10 @@ class SearchBackend:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Re-index every indexable product; returns how many were indexed. Search keeps
-        answering (from the old index) while it runs."""
-        raise NotImplementedError
+        answering (from the old index) while it runs. Backends provide `rebuild_from`."""
+        from ..documents import indexable_products, iter_all_documents
+
+        return self.rebuild_from(iter_all_documents(), total=indexable_products().count(), progress=progress)
 
     def rebuild_from(self, batches: Iterable[Sequence["ProductDocument"]], total: int | None = None,
                      progress: Progress | None = None) -> int:

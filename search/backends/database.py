@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection, transaction
 
 from .. import analysis
 from ..analysis import Clause
-from ..documents import ProductDocument, documents_for, indexable_products, iter_all_documents
+from ..documents import ProductDocument, documents_for
 from ..models import SearchDocument, SearchTerm
 from .base import (
     PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
@@ -235,9 +235,6 @@ class DatabaseBackend(SearchBackend):
             SearchDocument.objects.filter(pk__in=list(product_ids)).delete()
         except DatabaseError as error:
             raise SearchUnavailable(str(error)) from error
-
-    def rebuild(self, progress: Progress | None = None) -> int:
-        return self.rebuild_from(iter_all_documents(), total=indexable_products().count(), progress=progress)
 
     def rebuild_from(self, batches: Iterable[Sequence[ProductDocument]], total: int | None = None,
                      progress: Progress | None = None) -> int:

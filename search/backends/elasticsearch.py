@@ -24,7 +24,7 @@ from elasticsearch_dsl import Date, Document, Index, Integer, Keyword, Long, Tex
 
 from .. import analysis
 from ..analysis import Clause
-from ..documents import ProductDocument, documents_for, indexable_products, iter_all_documents
+from ..documents import ProductDocument, documents_for
 from .base import (
     PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
     Suggestion,
@@ -125,9 +125,6 @@ class ElasticsearchBackend(SearchBackend):
             helpers.bulk(self.client, actions, refresh=True, raise_on_error=False)
         except UNAVAILABLE as error:
             raise SearchUnavailable(str(error)) from error
-
-    def rebuild(self, progress: Progress | None = None) -> int:
-        return self.rebuild_from(iter_all_documents(), total=indexable_products().count(), progress=progress)
 
     def rebuild_from(self, batches: Iterable[Sequence[ProductDocument]], total: int | None = None,
                      progress: Progress | None = None) -> int:
