@@ -6,4 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.dev")
 
 app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["marketplace.catalog", "marketplace.orders", "search"])
+app.autodiscover_tasks(
+    ["marketplace.catalog", "marketplace.orders", "marketplace.payments", "marketplace.livestreams", "search", "connectors", "cms"]
+)

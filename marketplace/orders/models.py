@@ -30,6 +30,16 @@ class PaymentMethod(models.TextChoices):
     COD = "cod", _("Thanh toán khi nhận hàng (COD)")
     TRANSFER = "transfer", _("Chuyển khoản ngân hàng (VietQR)")
     CARD = "card", _("Thẻ ngân hàng (Stripe)")
+    PLATFORM = "platform", _("Thanh toán trên sàn")
+
+
+class Channel(models.TextChoices):
+    """Where the order was placed: our own checkout, or an external platform (imported)."""
+
+    WEB = "web", _("Chợ OCOP")
+    POSTMART = "postmart", "PostMart"
+    VOSO = "voso", "Voso"
+    NGHEAN37 = "nghean37", "37nghean"
 
 
 class Checkout(models.Model):
@@ -51,6 +61,7 @@ class Checkout(models.Model):
     )
     address_line = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     payment_method = models.CharField(_("cách thanh toán"), max_length=10, choices=PaymentMethod.choices)
+    channel = models.CharField(_("kênh bán"), max_length=12, choices=Channel.choices, default=Channel.WEB)
     reservation_expires_at = models.DateTimeField(
         _("giữ hàng đến"), null=True, blank=True, help_text=_("Trống với COD: hàng được giữ cho đến khi giao hoặc huỷ")
     )

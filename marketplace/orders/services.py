@@ -19,6 +19,7 @@ from phonenumber_field.phonenumber import to_python
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import AdminUnit, Producer, Sku
 
+from . import signals
 from .models import Checkout, Order, OrderLine, OrderTransition, PaymentMethod
 from .states import FULFILMENT_MOVES, PAYMENT_MOVES
 
@@ -166,6 +167,7 @@ def checkout_place(
             catalog.stock_reserve(lines=sorted(quantities.items()))
             checkout.save()
             _orders_create(checkout=checkout, skus=skus, quantities=quantities)
+            transaction.on_commit(lambda: signals.checkout_placed.send(sender=Checkout, checkout=checkout))
     except catalog.OutOfStock as error:
         sku = next(s for s in skus.values() if s.code == error.sku_code)
         raise CheckoutError(_("“%(name)s — %(unit)s” chỉ còn %(available)s, không đủ %(requested)s. Vui lòng giảm số lượng.") % {
@@ -188,7 +190,7 @@ def _checkout_build(*, buyer: BuyerData, delivery: DeliveryData, payment_method:
     """An unsaved, fully validated checkout (so nothing is reserved for a bad one)."""
     if not buyer.consent:
         raise CheckoutError(_("Cần đồng ý với chính sách bảo vệ dữ liệu cá nhân để đặt hàng."))
-    if payment_method not in PaymentMethod.values:
+    if payment_method not in PaymentMethod.values or payment_method == PaymentMethod.PLATFORM:
         raise CheckoutError(_("Cách thanh toán không hợp lệ."))
     commune = catalog.commune_get(code=(delivery.commune_code or "").strip())
     if commune is None:
@@ -263,8 +265,10 @@ def order_transition(*, order: Order, field: str, to: str, by=None, note: str = 
         if field == OrderTransition.Field.FULFILMENT and to == Order.Fulfilment.CANCELLED:
             locked.cancel_reason = note[:255]
         locked.save()
-        OrderTransition.objects.create(order=locked, field=field, from_state=current, to_state=to,
-                                       by=by if by is not None and by.is_authenticated else None, note=note[:255])
+        actor = by if by is not None and by.is_authenticated else None
+        OrderTransition.objects.create(order=locked, field=field, from_state=current, to_state=to, by=actor, note=note[:255])
+        transaction.on_commit(lambda: signals.order_state_changed.send(
+            sender=Order, order=locked, field=field, from_state=current, to_state=to, by=actor))
     return locked
 
 

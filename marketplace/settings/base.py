@@ -31,6 +31,9 @@ DEBUG = False
 INSTALLED_APPS = [
     "marketplace.catalog",
     "marketplace.orders",
+    "marketplace.payments",
+    "marketplace.livestreams",
+    "connectors",
     "cms",
     "search",
     "wagtail.contrib.forms",
@@ -237,6 +240,27 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,  # card reservations last 15 minutes: a minute's lag is fine
     },
 }
+
+# E-mail: printed to the console unless the operator names a backend and server.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Chợ OCOP <khong-tra-loi@cho-ocop.vn>")
+
+# --- payments (Stripe off until STRIPE_SECRET_KEY is set; VietQR and COD need no server) ---
+# --- end payments ---
+
+# --- connectors (each platform off until its variables are set) ---
+# --- end connectors ---
+
+# --- livestreams ---
+# --- end livestreams ---
+
+# --- news and dashboards ---
+# --- end news and dashboards ---
 
 LOGGING = {
     "version": 1,

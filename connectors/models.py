@@ -1,0 +1,2 @@
+"""Models: see the package docstring."""
+from django.db import models  # noqa: F401
