@@ -38,10 +38,17 @@ class CheckoutForm(forms.Form):
     commune_code = forms.CharField(label=_("Mã xã/phường (5 chữ số, theo danh mục từ 1/7/2025)"), max_length=5,
                                    error_messages={"required": _("Vui lòng nhập mã xã/phường.")})
     address_line = forms.CharField(label=_("Địa chỉ (số nhà, thôn/ấp, đường)"), max_length=255, required=False)
-    # Only cash on delivery for now: card (Stripe) and bank transfer (VietQR) need the payments
-    # part (gateway, webhooks, reconciliation), which is not built yet. The model keeps all three.
+    # The choices are the configured gateways' (transfer and COD always, card once Stripe is set):
+    # see `__init__` and marketplace.payments.gateways.registry.
     payment_method = forms.ChoiceField(label=_("Cách thanh toán"), choices=[(PaymentMethod.COD, PaymentMethod.COD.label)],
                                        initial=PaymentMethod.COD, widget=forms.RadioSelect,
                                        error_messages={"invalid_choice": _("Cách thanh toán này chưa được hỗ trợ.")})
     consent = forms.BooleanField(label=_("Tôi đồng ý với chính sách bảo vệ dữ liệu cá nhân"),
                                  error_messages={"required": _("Cần đồng ý với chính sách bảo vệ dữ liệu cá nhân để đặt hàng.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Payments build on orders; the checkout only asks the gateway registry what is on offer.
+        from marketplace.payments.gateways import available_methods
+
+        self.fields["payment_method"].choices = available_methods()

@@ -6,3 +6,8 @@ class PaymentsConfig(AppConfig):
     name = "marketplace.payments"
     label = "payments"
     verbose_name = _("Thanh toán")
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

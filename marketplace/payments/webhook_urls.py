@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import webhook_views
+
+urlpatterns = [
+    path("stripe/", webhook_views.stripe_webhook, name="webhook-stripe"),
+    path("bank-transfer/", webhook_views.bank_transfer_webhook, name="webhook-bank-transfer"),
+]

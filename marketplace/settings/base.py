@@ -251,15 +251,123 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Chợ OCOP <khong-tra-loi@cho-ocop.vn>")
 
 # --- payments (Stripe off until STRIPE_SECRET_KEY is set; VietQR and COD need no server) ---
+# Card payments are offered only when both Stripe keys are set; STRIPE_API_BASE may point at a
+# local fake (localstripe, stripe-mock). Secrets have no default.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))  # seconds
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+# Bank transfer notifications (/webhooks/bank-transfer/) are refused until the secret is set.
+BANK_TRANSFER_WEBHOOK_SECRET = os.environ.get("BANK_TRANSFER_WEBHOOK_SECRET", "")
+# The account buyers transfer to (VietQR / NAPAS 247). The defaults are a visible demo account.
+VIETQR_BANK_BIN = os.environ.get("VIETQR_BANK_BIN", "970436")  # Vietcombank
+VIETQR_ACCOUNT_NUMBER = os.environ.get("VIETQR_ACCOUNT_NUMBER", "0011000000000")
+VIETQR_ACCOUNT_NAME = os.environ.get("VIETQR_ACCOUNT_NAME", "CHO OCOP DEMO")
 # --- end payments ---
 
 # --- connectors (each platform off until its variables are set) ---
+# A platform is on when all its variables are set; the admin may add further lanes (e.g. more
+# communes' 37nghean keys) — a lane set here wins over the admin (see connectors/registry.py).
+CONNECTOR_POSTMART = {
+    "url": os.environ.get("CONNECTOR_POSTMART_URL", ""),
+    "client_id": os.environ.get("CONNECTOR_POSTMART_CLIENT_ID", ""),
+    "client_secret": os.environ.get("CONNECTOR_POSTMART_CLIENT_SECRET", ""),
+    "webhook_secret": os.environ.get("CONNECTOR_POSTMART_WEBHOOK_SECRET", ""),
+}
+CONNECTOR_VOSO = {
+    "url": os.environ.get("CONNECTOR_VOSO_URL", ""),
+    "app_key": os.environ.get("CONNECTOR_VOSO_APP_KEY", ""),
+    "app_secret": os.environ.get("CONNECTOR_VOSO_APP_SECRET", ""),
+    "shop_id": os.environ.get("CONNECTOR_VOSO_SHOP_ID", ""),
+}
+CONNECTOR_NGHEAN37 = {
+    "url": os.environ.get("CONNECTOR_NGHEAN37_URL", ""),
+    "api_keys": os.environ.get("CONNECTOR_NGHEAN37_API_KEYS", ""),  # commune_code:key,commune_code:key
+}
+# Every platform call: (connect, read) timeouts in seconds.
+CONNECTOR_HTTP_TIMEOUT = (
+    float(os.environ.get("CONNECTOR_HTTP_CONNECT_TIMEOUT_SECONDS", "3.05")),
+    float(os.environ.get("CONNECTOR_HTTP_READ_TIMEOUT_SECONDS", "15")),
+)
+# Review states are read at most once per interval per listing (PostMart also pushes them by webhook).
+CONNECTOR_POLL_INTERVAL_SECONDS = int(os.environ.get("CONNECTOR_POLL_INTERVAL_SECONDS", "900"))
+# A binding claimed by a worker that died is taken up again after this long.
+CONNECTOR_LEASE_SECONDS = int(os.environ.get("CONNECTOR_LEASE_SECONDS", "300"))
+CONNECTOR_RETRY_BASE_SECONDS = float(os.environ.get("CONNECTOR_RETRY_BASE_SECONDS", "30"))
+CONNECTOR_RETRY_MAX_SECONDS = float(os.environ.get("CONNECTOR_RETRY_MAX_SECONDS", "3600"))
+# Orders are read again from a little before the last successful import (late updates, clock skew).
+CONNECTOR_ORDER_OVERLAP_MINUTES = int(os.environ.get("CONNECTOR_ORDER_OVERLAP_MINUTES", "30"))
+CONNECTOR_ORDER_FIRST_IMPORT_DAYS = int(os.environ.get("CONNECTOR_ORDER_FIRST_IMPORT_DAYS", "3"))
+# Each credential sends at most the platform's published number of calls per rolling second,
+# counted over one second plus this margin (absorbs network jitter). Off only for benchmarks
+# against platforms that lift their limits.
+CONNECTOR_RATE_LIMITS = env_bool("CONNECTOR_RATE_LIMITS", True)
+CONNECTOR_RATE_MARGIN_SECONDS = float(os.environ.get("CONNECTOR_RATE_MARGIN_SECONDS", "0.03"))
+# Rate limiter shared by all workers: Redis when CONNECTOR_REDIS_URL (or a redis CACHE_URL or
+# broker) names one, else a table in the database (SQLite and PostgreSQL).
+CONNECTOR_REDIS_URL = os.environ.get("CONNECTOR_REDIS_URL") or next(
+    (url for url in (os.environ.get("CACHE_URL", ""), CELERY_BROKER_URL) if url.startswith("redis")), ""
+)
+# When an imported order names an unknown SKU or more than the stock, it is stored for a person
+# to handle and not acknowledged on the platform (acknowledging promises to ship).
+CELERY_BEAT_SCHEDULE["connectors-drain"] = {
+    "task": "connectors.tasks.drain",  # retries that came due, review states to poll, anything left in the outbox
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["connectors-sync-listings"] = {
+    "task": "connectors.tasks.sync_listings",  # reconcile: listings missing or out of date get work
+    "schedule": crontab(minute=17),
+}
+CELERY_BEAT_SCHEDULE["connectors-import-orders"] = {
+    "task": "connectors.tasks.import_orders",
+    "schedule": 120.0,
+}
 # --- end connectors ---
 
 # --- livestreams ---
+# Reminders before each occurrence, in minutes (default 24 h and 15 min); a session's limits.
+LIVESTREAM_REMINDER_MINUTES = [int(m) for m in env_list("LIVESTREAM_REMINDER_MINUTES", "1440,15")]
+LIVESTREAM_MAX_HOURS = int(os.environ.get("LIVESTREAM_MAX_HOURS", "12"))
+LIVESTREAM_MAX_OCCURRENCES = int(os.environ.get("LIVESTREAM_MAX_OCCURRENCES", "500"))
+# Reminders are claimed and sent in batches; a claim not stamped sent within the lease (a worker
+# died) is taken over by the next run.
+LIVESTREAM_REMINDER_BATCH = int(os.environ.get("LIVESTREAM_REMINDER_BATCH", "500"))
+LIVESTREAM_REMINDER_LEASE_SECONDS = int(os.environ.get("LIVESTREAM_REMINDER_LEASE_SECONDS", "600"))
+# Live units are held this many seconds before the window opens (the beat runs every minute).
+LIVESTREAM_HOLD_LEAD_SECONDS = int(os.environ.get("LIVESTREAM_HOLD_LEAD_SECONDS", "90"))
+# An order counts for a session reached through its link (?live=<occurrence>) until this long
+# after the occurrence ends.
+LIVESTREAM_LINK_ATTRIBUTION_HOURS = int(os.environ.get("LIVESTREAM_LINK_ATTRIBUTION_HOURS", "24"))
+CELERY_BEAT_SCHEDULE["livestreams-windows"] = {
+    "task": "marketplace.livestreams.tasks.windows_tick",  # holds at window start, returns at the end
+    "schedule": 30.0,
+}
+CELERY_BEAT_SCHEDULE["livestreams-reminders"] = {
+    "task": "marketplace.livestreams.tasks.reminders_dispatch",
+    "schedule": 60.0,
+}
 # --- end livestreams ---
 
 # --- news and dashboards ---
+# Articles per page on a commune's news list; the day of the month (Vietnam time) from which
+# commune editors are reminded when no promotion article is published yet that month.
+NEWS_PAGE_SIZE = int(os.environ.get("NEWS_PAGE_SIZE", "10"))
+NEWS_REMINDER_DAY = int(os.environ.get("NEWS_REMINDER_DAY", "20"))
+# Page visit counts are buffered in each web process and written every N visits or T seconds.
+VISITS_FLUSH_EVERY = int(os.environ.get("VISITS_FLUSH_EVERY", "500"))
+VISITS_FLUSH_SECONDS = float(os.environ.get("VISITS_FLUSH_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE["cms-scheduled-publish"] = {
+    "task": "cms.tasks.scheduled_publish",
+    "schedule": 60.0,  # go_live_at / expire_at are honoured within a minute
+}
+CELERY_BEAT_SCHEDULE["cms-promotion-reminders"] = {
+    "task": "cms.tasks.promotion_reminders",
+    # 08:00 Vietnam time from the 20th: a beat that was down on the 20th catches up; the log
+    # row keeps it to one reminder per commune and month.
+    "schedule": crontab(hour=8, minute=0, day_of_month="20-31"),
+}
 # --- end news and dashboards ---
 
 LOGGING = {

@@ -1,0 +1,25 @@
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from . import admin_views
+
+
+@hooks.register("register_admin_urls")
+def register_payments_urls():
+    return [
+        path("payments/reconciliation/", admin_views.ReconciliationView.as_view(), name="payments_reconciliation"),
+        path("payments/statement/", admin_views.StatementUploadView.as_view(), name="payments_statement_upload"),
+    ]
+
+
+class OperatorMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.PERMISSION)
+
+
+@hooks.register("register_admin_menu_item")
+def reconciliation_menu_item():
+    return OperatorMenuItem(_("Đối soát chuyển khoản"), reverse("payments_reconciliation"), name="payments-reconciliation",
+                            icon_name="doc-full", order=900)
