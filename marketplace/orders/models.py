@@ -109,6 +109,8 @@ class Order(models.Model):
     payment_status = models.CharField(_("trạng thái thanh toán"), max_length=16, choices=Payment.choices, default=Payment.UNPAID)
     stock_state = models.CharField(_("kho"), max_length=10, choices=StockState.choices, default=StockState.RESERVED)
     cancel_reason = models.CharField(_("lý do huỷ"), max_length=255, blank=True)
+    # Packing is a step inside "confirmed", not a state of its own: recorded here and in the log.
+    packed_at = models.DateTimeField(_("đóng gói lúc"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -163,3 +165,20 @@ class OrderTransition(models.Model):
 
     class Meta:
         ordering = ["order_id", "at", "pk"]
+
+
+class NotificationLog(models.Model):
+    """One row per message sent about a checkout or order, keyed so that a retried task finds
+    the message already sent (e.g. `order:12:new:nsx@example.vn`) and sends nothing twice."""
+
+    key = models.CharField(max_length=255, unique=True)
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="notifications")
+    template = models.CharField(max_length=60)
+    recipient = models.CharField(max_length=254)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checkout_id", "sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.key

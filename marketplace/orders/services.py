@@ -18,6 +18,7 @@ from phonenumber_field.phonenumber import to_python
 
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import AdminUnit, Producer, Sku
+from marketplace.livestreams import pricing as live_pricing
 
 from . import signals
 from .models import Checkout, Order, OrderLine, OrderTransition, PaymentMethod
@@ -82,6 +83,7 @@ def cart_set(*, session, sku_id: int, quantity: int) -> None:
         if sku is None:
             raise CartError(_("Sản phẩm này hiện không bán."))
         available = sku.stock.available if hasattr(sku, "stock") else 0
+        available = live_pricing.live_available(sku_id=sku.pk, default=available)  # live window: the session's units
         if quantity > available:
             raise CartError(_("“%(name)s — %(unit)s” chỉ còn %(available)s.") % {
                 "name": sku.product.name, "unit": sku.unit, "available": available})
@@ -105,6 +107,7 @@ def cart_lines(*, session) -> list[CartLine]:
     """The cart's lines still on sale, grouped by producer (lines no longer sold are left out)."""
     cart = {int(k): int(v) for k, v in _cart(session).items()}
     skus = _sellable_skus(list(cart))
+    live_pricing.skus_live_price_apply(skus=skus.values())  # during a live window: the live price
     lines = [CartLine(sku=skus[pk], quantity=qty) for pk, qty in cart.items() if pk in skus and qty > 0]
     return sorted(lines, key=lambda line: (line.sku.product.producer.name, line.sku.product.name, line.sku.position, line.sku.pk))
 
@@ -150,7 +153,8 @@ def reservation_expiry(*, method: str, now: dt.datetime) -> dt.datetime | None:
 
 
 def checkout_place(
-    *, lines: Sequence[tuple[int, int]], buyer: BuyerData, delivery: DeliveryData, payment_method: str, user=None
+    *, lines: Sequence[tuple[int, int]], buyer: BuyerData, delivery: DeliveryData, payment_method: str, user=None,
+    live_occurrence_id: int | None = None,
 ) -> Checkout:
     """Reserve stock for every line and create one order per producer, all or nothing.
 
@@ -164,10 +168,19 @@ def checkout_place(
     checkout = _checkout_build(buyer=buyer, delivery=delivery, payment_method=payment_method, user=user)
     try:
         with transaction.atomic():
-            catalog.stock_reserve(lines=sorted(quantities.items()))
+            # Featured SKUs in a live window: units come from the session's hold (already reserved
+            # on stock) at the live price, within its caps; every other line reserves as usual.
+            live = live_pricing.live_claim(quantities=quantities, phone=checkout.phone.as_e164, at=checkout.privacy_consent_at)
+            catalog.stock_reserve(lines=sorted((sku_id, qty) for sku_id, qty in quantities.items() if sku_id not in live))
             checkout.save()
+            for sku_id, offer in live.items():
+                skus[sku_id].price_vnd = offer.live_price_vnd  # in memory only: the order line's price
             _orders_create(checkout=checkout, skus=skus, quantities=quantities)
+            live_pricing.live_sales_record(checkout=checkout, claims=live, link_occurrence_id=live_occurrence_id,
+                                           at=checkout.privacy_consent_at)
             transaction.on_commit(lambda: signals.checkout_placed.send(sender=Checkout, checkout=checkout))
+    except live_pricing.LiveLimitError as error:
+        raise CheckoutError(error.message) from error
     except catalog.OutOfStock as error:
         sku = next(s for s in skus.values() if s.code == error.sku_code)
         raise CheckoutError(_("“%(name)s — %(unit)s” chỉ còn %(available)s, không đủ %(requested)s. Vui lòng giảm số lượng.") % {
@@ -209,7 +222,9 @@ def _checkout_build(*, buyer: BuyerData, delivery: DeliveryData, payment_method:
         reservation_expires_at=reservation_expiry(method=payment_method, now=now),
     )
     try:
-        checkout.full_clean(exclude=["total_vnd"])
+        # Field checks only: the commune and user were just loaded, and reference/access_token are
+        # random (a clash fails the insert) — their lookups would cost three queries per checkout.
+        checkout.full_clean(exclude=["total_vnd", "commune", "user"], validate_unique=False)
     except ValidationError as error:
         raise CheckoutError(" ".join(_field_error(field, messages) for field, messages in error.message_dict.items())) from error
     return checkout

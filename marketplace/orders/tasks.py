@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import notices, services
 
 logger = logging.getLogger(__name__)
 
@@ -14,3 +14,23 @@ def reservations_release_expired() -> int:
     if count:
         logger.info("orders cancelled on reservation expiry: %s", count)
     return count
+
+
+# Notifications: retried with backoff when a send failed; what was sent is not sent again.
+NOTIFY_OPTIONS = {"acks_late": True, "autoretry_for": (notices.NotificationFailed,), "retry_backoff": 30,
+                  "retry_backoff_max": 1800, "max_retries": 8}
+
+
+@shared_task(**NOTIFY_OPTIONS)
+def checkout_placed_notify(checkout_id: int) -> int:
+    return notices.checkout_placed_notify(checkout_id=checkout_id)
+
+
+@shared_task(**NOTIFY_OPTIONS)
+def order_paid_notify(order_id: int) -> int:
+    return notices.order_paid_notify(order_id=order_id)
+
+
+@shared_task(**NOTIFY_OPTIONS)
+def order_state_notify(order_id: int, to_state: str) -> int:
+    return notices.order_state_notify(order_id=order_id, to_state=to_state)

@@ -6,9 +6,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from marketplace.livestreams.pricing import LINK_SESSION_KEY as LIVE_LINK_SESSION_KEY
+
 from . import services
 from .forms import CartAddForm, CartSetForm, CheckoutForm
-from .models import Checkout
+from .models import Checkout, PaymentMethod
 
 
 def _form_error(form) -> str:
@@ -74,11 +76,14 @@ def checkout(request):
                 buyer=services.BuyerData(name=data["buyer_name"], phone=str(data["phone"]), email=data["email"], consent=data["consent"]),
                 delivery=services.DeliveryData(commune_code=data["commune_code"], address_line=data["address_line"], kind=data["delivery"]),
                 payment_method=data["payment_method"], user=request.user,
+                live_occurrence_id=request.session.get(LIVE_LINK_SESSION_KEY),
             )
         except services.CheckoutError as failure:
             error = failure.message
         else:
             services.cart_clear(session=request.session)
+            if placed.payment_method in (PaymentMethod.CARD, PaymentMethod.TRANSFER):
+                return redirect("payments:pay", token=placed.access_token)
             return redirect("orders:order", token=placed.access_token)
     status = 400 if request.method == "POST" else 200
     return render(request, "orders/checkout.html", {
