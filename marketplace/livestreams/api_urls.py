@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("livestreams/", api.LiveSessionList.as_view(), name="api-livestreams"),
+    path("livestreams/<int:pk>/", api.LiveSessionDetail.as_view(), name="api-livestream"),
+]
