@@ -18,15 +18,20 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import AdminUnit, Batch, Category, OcopCertificate, Producer, Sku
 
 from . import services
-from .demo_data import CATEGORIES, COMMUNES, GIVEN, SURNAMES
-from .models import ProducerPage
+from .articles import services as news_services
+from .articles.selectors import month_start
+from .demo_data import CATEGORIES, COMMUNES, GIVEN, NEWS_TOPICS, PROMOTION_TOPICS, SURNAMES
+from .models import ArticlePage, CommunePage, ProducerPage
 
 DEMO_PASSWORD = "ocop-demo-2025"
 DEMO_USERS = {
     "operator": ("vanhanh", "Vận hành (quản trị toàn hệ thống)"),
     "editor": ("bientap.giaphu", "Biên tập viên xã Gia Phú (Lào Cai)"),
     "producer": ("nsx.chuoigiaphu", "Nhà sản xuất: HTX Chuối Gia Phú"),
+    "editor2": ("bientap2.giaphu", "Biên tập viên thứ hai xã Gia Phú (duyệt bài viết)"),
+    "officer": ("canbo.laocai", "Cán bộ tỉnh Lào Cai (xem bảng theo dõi)"),
 }
+NEWS_MONTHS = 12
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PREFIX = {"31135": "CT", "16941": "NA", "26425": "DN", "02923": "GP", "09784": "DP", "31299": "PD"}
 
@@ -35,8 +40,8 @@ def load_demo(stdout=None) -> dict:
     write = stdout.write if stdout else (lambda _s: None)
     services.roles_setup()
     services.site_configure()
-    counts = {"producers": 0, "products": 0}
-    for code, (story, producer_names, products) in COMMUNES.items():
+    counts = {"producers": 0, "products": 0, "articles": 0}
+    for n, (code, (story, producer_names, products)) in enumerate(COMMUNES.items()):
         with transaction.atomic():
             commune = AdminUnit.objects.get(scheme="2025", level=AdminUnit.Level.COMMUNE, code=code)
             commune_page = services.commune_page_get_or_create(commune=commune)
@@ -48,10 +53,59 @@ def load_demo(stdout=None) -> dict:
             for i, line in enumerate(products):
                 counts["products"] += _product(producer_pages[i % len(producer_pages)], code, i, line)
             counts["producers"] += len(producer_pages)
+            counts["articles"] += _news(commune_page, n)
         write(f"  {commune.name}, {commune.parent.name}: {len(producer_names)} nhà sản xuất, {len(products)} sản phẩm\n")
     _pending_signup()
     users = _users()
     return {**counts, "users": users}
+
+
+def _news(commune_page: CommunePage, n: int) -> int:
+    """A year of articles: a promotion most months (some months missed, so the compliance
+    dashboard shows both states), news every third month; once per commune (idempotent)."""
+    index = news_services.news_index_get_or_create(commune_page=commune_page)
+    if ArticlePage.objects.child_of(index).exists():
+        return 0
+    commune = commune_page.admin_unit.name
+    products = list(_commune_products(commune_page))
+    this_month, created = month_start(timezone.localdate()), 0
+    for back in range(NEWS_MONTHS, -1, -1):
+        month = this_month - relativedelta(months=back)
+        if back == 0 and n % 2:
+            continue  # half the communes have not published this month yet: the reminder's case
+        if (back + n) % 5 != 0 and products:
+            product = products[(back + n) % len(products)]
+            title, intro = PROMOTION_TOPICS[(back + n) % len(PROMOTION_TOPICS)]
+            created += _article(index, month, back, ArticlePage.Kind.PROMOTION, title.format(product=product.name, commune=commune),
+                                intro.format(product=product.name, commune=commune), product)
+        if back % 3 == 1:
+            title, intro = NEWS_TOPICS[(back + n) % len(NEWS_TOPICS)]
+            created += _article(index, month, back, ArticlePage.Kind.NEWS, title.format(commune=commune),
+                                intro.format(commune=commune), None)
+    return created
+
+
+def _commune_products(commune_page: CommunePage):
+    from marketplace.catalog.models import Product
+
+    return Product.objects.filter(producer__commune=commune_page.admin_unit, is_published=True).select_related("image").order_by("pk")[:12]
+
+
+def _article(index, month: dt.date, back: int, kind: str, title: str, intro: str, product) -> int:
+    """A live article dated in `month` (no revision: demo content, written straight to the tree)."""
+    day = min(3 + (_seed(title) % 20), 28) if back else 1
+    published = timezone.make_aware(dt.datetime.combine(month.replace(day=day), dt.time(9, 0)))
+    body = [("paragraph", f"<p>{intro}</p><p>Sản phẩm có mặt trên Chợ OCOP, giao hàng toàn quốc.</p>")]
+    if product is not None:
+        body.append(("product", {"product": product, "note": "Đặt mua ngay trên Chợ OCOP."}))
+    body.append(("quote", {"text": "Mỗi sản phẩm OCOP là niềm tự hào của quê hương.", "attribution": "Ban biên tập xã"}))
+    article = ArticlePage(
+        title=title, slug=f"{month:%Y-%m}-{kind}-{_seed(title) % 10**6}", intro=intro, kind=kind, body=body,
+        feed_image=product.image if product is not None else None, live=True, has_unpublished_changes=False,
+        first_published_at=published, last_published_at=published,
+    )
+    index.add_child(instance=article)
+    return 1
 
 
 def _producer(commune: AdminUnit, name: str, i: int) -> ProducerPage:
@@ -156,12 +210,20 @@ def _users() -> list[tuple[str, str, str]]:
     operator, _ = User.objects.get_or_create(username=DEMO_USERS["operator"][0], defaults={"is_staff": True, "is_superuser": True})
     editor, _ = User.objects.get_or_create(username=DEMO_USERS["editor"][0])
     producer_user, _ = User.objects.get_or_create(username=DEMO_USERS["producer"][0])
-    for user in (operator, editor, producer_user):
+    editor2, _ = User.objects.get_or_create(username=DEMO_USERS["editor2"][0], defaults={"email": "bientap2.giaphu@example.vn"})
+    officer, _ = User.objects.get_or_create(username=DEMO_USERS["officer"][0])
+    if not editor.email:
+        editor.email = "bientap.giaphu@example.vn"
+        editor.save(update_fields=["email"])
+    for user in (operator, editor, producer_user, editor2, officer):
         if not user.has_usable_password() or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save()
     commune = AdminUnit.objects.get(scheme="2025", level=AdminUnit.Level.COMMUNE, code="02923")
-    services.editor_assign(user=editor, commune_page=services.commune_page_get_or_create(commune=commune))
+    commune_page = services.commune_page_get_or_create(commune=commune)
+    services.editor_assign(user=editor, commune_page=commune_page)
+    services.editor_assign(user=editor2, commune_page=commune_page)
+    news_services.province_officer_assign(user=officer, province_page=commune_page.get_parent().specific)
     producer = Producer.objects.get(name="HTX Chuối Gia Phú", commune=commune)
     producer.users.add(producer_user)
     services.producer_page_setup(producer_page=producer.page)

@@ -217,3 +217,16 @@ COMMUNES = {
         ],
     ),
 }
+
+# News: (title, intro) of monthly promotion articles; "{product}" and "{commune}" are filled in.
+PROMOTION_TOPICS = [
+    ("{product}: đặc sản OCOP của {commune}", "Giới thiệu {product}, sản phẩm OCOP được người dân {commune} làm theo cách truyền thống."),
+    ("Mùa {product} ở {commune}", "Vào mùa, các hộ sản xuất {commune} tất bật chuẩn bị {product} cho khách gần xa."),
+    ("Ưu đãi tháng này: {product}", "Đặt {product} trên Chợ OCOP để nhận hàng tận nơi từ {commune}."),
+    ("Chuyện làm {product}", "Người làm {product} ở {commune} kể về nghề và tiêu chuẩn OCOP."),
+]
+NEWS_TOPICS = [
+    ("{commune} tập huấn bán hàng trực tuyến", "Các hợp tác xã của {commune} học cách chụp ảnh sản phẩm và bán hàng qua mạng."),
+    ("{commune} đón đoàn khảo sát OCOP", "Đoàn khảo sát của tỉnh làm việc với các chủ thể OCOP tại {commune}."),
+    ("Phiên chợ cuối tuần ở {commune}", "Phiên chợ nông sản cuối tuần quy tụ sản phẩm của các hộ sản xuất {commune}."),
+]

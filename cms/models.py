@@ -43,11 +43,17 @@ def published_products(queryset=None):
 
 
 class CachedPageMixin:
-    """Anonymous GETs of these pages may be served from the page cache (see marketplace.pagecache)."""
+    """Anonymous GETs of these pages may be served from the page cache (see marketplace.pagecache).
+
+    Pages with `count_visits` get their daily visits counted there too (see cms.visits)."""
+
+    count_visits = False
 
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)
         response.cacheable_page = True
+        if self.count_visits and not getattr(request, "is_preview", False):
+            response.visit_page_id = self.pk
         return response
 
 
@@ -75,6 +81,9 @@ class ProvincePage(CachedPageMixin, Page):
     )
     intro = models.TextField(_("giới thiệu"), blank=True)
 
+    # Province officers see this province's communes on the news and coverage dashboards.
+    officers_group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False)
+
     content_panels = Page.content_panels + [FieldPanel("admin_unit"), FieldPanel("intro")]
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.CommunePage"]
@@ -98,7 +107,8 @@ class CommunePage(CachedPageMixin, Page):
 
     content_panels = Page.content_panels + [FieldPanel("admin_unit"), FieldPanel("intro")]
     parent_page_types = ["cms.ProvincePage"]
-    subpage_types = ["cms.ProducerPage"]
+    subpage_types = ["cms.ProducerPage", "cms.NewsIndexPage"]
+    count_visits = True
 
     class Meta:
         verbose_name = _("trang xã")
@@ -116,6 +126,9 @@ class CommunePage(CachedPageMixin, Page):
         context["products"] = published_products(Product.objects.filter(producer__commune=self.admin_unit)).order_by("name")[:60]
         context["map_tile_url"] = settings.MAP_TILE_URL
         context["map_attribution"] = settings.MAP_TILE_ATTRIBUTION
+        from .articles.selectors import commune_latest_articles
+
+        context["news_index"], context["latest_articles"] = commune_latest_articles(commune_page=self)
         return context
 
 
@@ -176,6 +189,7 @@ class ProductPage(CachedPageMixin, Page):
     ]
     parent_page_types = ["cms.ProducerPage"]
     subpage_types: list[str] = []
+    count_visits = True
 
     class Meta:
         verbose_name = _("trang sản phẩm")
@@ -221,3 +235,10 @@ class ProductPageSku(Orderable):
     weight_gram = models.PositiveIntegerField(_("khối lượng (gam)"), null=True, blank=True)
 
     panels = [MultiFieldPanel([FieldPanel("code"), FieldPanel("unit"), FieldPanel("price_vnd"), FieldPanel("weight_gram")])]
+
+
+# News pages, the reminder log and visit counts live in their own modules; importing them here
+# registers them with Django (app "cms").
+from .articles.pages import ArticlePage, NewsIndexPage  # noqa: E402,F401
+from .articles.records import PromotionReminder  # noqa: E402,F401
+from .visits import PageVisit  # noqa: E402,F401

@@ -24,7 +24,9 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from marketplace.catalog.models import Batch, OcopCertificate, Producer, Stock
 
-from . import admin_forms, admin_views
+from . import admin_forms, admin_views, dashboards
+from .articles.selectors import dashboard_communes
+from .product_chooser import product_chooser_viewset
 from .admin_scoped import ScopedEditView, ScopedSnippetViewSet
 from .labels import traceability_url
 from .models import ProducerPage
@@ -251,3 +253,38 @@ class OcopTodoPanel(Component):
 @hooks.register("construct_homepage_panels")
 def add_ocop_todo_panel(request, panels):
     panels.append(OcopTodoPanel())
+
+
+# News: the product chooser of article cards, and the dashboards ------------------------------------
+
+
+@hooks.register("register_admin_viewset")
+def register_product_chooser():
+    return product_chooser_viewset
+
+
+@hooks.register("register_admin_urls")
+def register_news_dashboard_urls():
+    return [
+        path("ocop/news/compliance/", dashboards.ComplianceView.as_view(), name="ocop_news_compliance"),
+        path("ocop/news/coverage/", dashboards.CoverageView.as_view(), name="ocop_news_coverage"),
+    ]
+
+
+class DashboardMenuItem(MenuItem):
+    """Shown to operators, province officers and commune editors."""
+
+    def is_shown(self, request):
+        return dashboard_communes(request.user) is not None
+
+
+@hooks.register("register_ocop_menu_item")
+def compliance_menu_item():
+    return DashboardMenuItem(_("Bài quảng bá hằng tháng"), reverse("ocop_news_compliance"), name="ocop-news-compliance",
+                             icon_name="date", order=20)
+
+
+@hooks.register("register_ocop_menu_item")
+def coverage_menu_item():
+    return DashboardMenuItem(_("Độ phủ sản phẩm theo xã"), reverse("ocop_news_coverage"), name="ocop-news-coverage",
+                             icon_name="table", order=21)

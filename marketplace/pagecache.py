@@ -23,6 +23,9 @@ afresh. Stale pages are never served; the cost of a change is one re-render per 
   Accept-Language` is not a reason to skip: the language comes from the path alone (English
   under /en/, Vietnamese unprefixed whatever the browser asks), and the path is in the key.
 - Answers carry `X-Page-Cache: hit` or `miss` (stored now), so a deployment can check it.
+- Visits of pages that ask for it (`response.visit_page_id`, product and commune pages) are
+  counted here, hits included: the page id is kept in the entry, and `cms.visits.record` adds
+  to an in-process buffer written in batches.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ from django.utils.cache import cc_delim_re
 from wagtail.images import get_image_model_string
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
+from cms import visits
 from marketplace.catalog import signals as catalog_signals
 
 VERSION_KEY = "pagecache:version"
@@ -78,23 +82,34 @@ class PageCacheMiddleware:
 
     def __call__(self, request):
         if not _eligible(request):
-            return self.get_response(request)
+            return _counted(request, self.get_response(request))
         key = _entry_key(request)
         found = cache.get_many([VERSION_KEY, key])
         version, entry = found.get(VERSION_KEY), found.get(key)
         today = dt.date.today().isoformat()
         if version is not None and entry is not None and entry[0] == version and entry[1] == today:
+            if len(entry) > 5 and entry[5]:
+                visits.record(entry[5])
             return _response_from(entry)
         if version is None:
             version = current_version()
-        response = self.get_response(request)
+        response = _counted(request, self.get_response(request))
         if _storable(response):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
             headers = [(name, value) for name, value in response.items() if name != HEADER]
-            cache.set(key, (version, today, response.status_code, headers, response.content), TIMEOUT)
+            page_id = getattr(response, "visit_page_id", None)
+            cache.set(key, (version, today, response.status_code, headers, response.content, page_id), TIMEOUT)
             response[HEADER] = "miss"
         return response
+
+
+def _counted(request, response):
+    """Count a successful GET of a page that asks for visit counts (hits are counted above)."""
+    page_id = getattr(response, "visit_page_id", None)
+    if page_id and request.method == "GET" and response.status_code == 200:
+        visits.record(page_id)
+    return response
 
 
 def _eligible(request) -> bool:
@@ -123,7 +138,7 @@ def _storable(response) -> bool:
 
 
 def _response_from(entry) -> HttpResponse:
-    _version, _today, status, headers, content = entry
+    status, headers, content = entry[2:5]
     response = HttpResponse(content, status=status)
     for name, value in headers:
         response[name] = value

@@ -1,0 +1,1 @@
+"""Commune news and the monthly promotion article: pages, services and selectors."""
