@@ -47,6 +47,7 @@ class RemoteListing:
     status: RemoteStatus
     reason: str = ""  # the platform's rejection/ban text
     price_vnd: int | None = None  # the price as the platform holds it (Voso rounds to 100 đồng)
+    updated_at: dt.datetime | None = None  # aware; when the platform reports it (get_status)
 
 
 class OrderStatus(enum.StrEnum):

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+"""Mounted under `webhooks/` (see marketplace/urls.py): `/webhooks/postmart/`."""
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("postmart/", views.postmart_webhook, name="connectors_postmart_webhook"),
+]

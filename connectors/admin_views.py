@@ -1,0 +1,187 @@
+"""Admin views: a product's platforms (with opt-out), sync health, coverage per commune and the
+connections. Each checks scope (cms.permissions), parses, calls one service or selector, responds."""
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin import messages
+from wagtail.admin.views.generic import WagtailAdminTemplateMixin
+
+from cms.permissions import editor_commune_ids, stock_policy
+from cms.services import OPERATORS_GROUP
+from marketplace.catalog.models import AdminUnit, Product
+
+from . import registry, selectors, services
+from .models import Connection, Platform
+
+
+def is_operator(user) -> bool:
+    return user.is_active and (user.is_superuser or user.groups.filter(name=OPERATORS_GROUP).exists())
+
+
+def product_scope(user, actions=("view", "change")) -> Q | None:
+    """Products the user may see (operators: all; editors: their communes'; producers: their own)."""
+    if is_operator(user):
+        return Q()
+    return stock_policy.scope_q(user, list(actions), producer_path="producer")
+
+
+def editor_commune_codes(user) -> set[str]:
+    return set(AdminUnit.objects.filter(pk__in=editor_commune_ids(user)).values_list("code", flat=True))
+
+
+class AdminPage(WagtailAdminTemplateMixin, TemplateView):
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+
+class ProductPlatformsView(AdminPage):
+    """Where each SKU of one product is listed, in plain words, with an opt-out per platform."""
+
+    template_name = "connectors/admin/product_platforms.html"
+    page_title = _("Sàn TMĐT")
+    header_icon = "globe"
+
+    def dispatch(self, request, *args, **kwargs):
+        scope = product_scope(request.user)
+        if scope is None:
+            raise PermissionDenied
+        self.product = get_object_or_404(Product.objects.filter(scope).select_related("producer__commune"), pk=kwargs["product_id"])
+        change = product_scope(request.user, ("change",))
+        self.can_change = change is not None and Product.objects.filter(change, pk=self.product.pk).exists()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return self.product.name
+
+    def get_context_data(self, **kwargs):
+        platforms, rows, outs = selectors.product_platform_rows(product=self.product)
+        switches = [{"platform": p, "label": Platform(p).label, "on": p not in outs} for p in platforms]
+        return super().get_context_data(product=self.product, platforms=platforms, rows=rows, switches=switches,
+                                        can_change=self.can_change, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        platform = request.POST.get("platform", "")
+        if not self.can_change:
+            raise PermissionDenied
+        if platform not in Platform.values:
+            messages.error(request, _("Sàn không hợp lệ."))
+        else:
+            off = request.POST.get("enabled") != "1"
+            services.opt_out_set(product_id=self.product.pk, platform=platform, opted_out=off)
+            label = Platform(platform).label
+            message = _("Đã tắt bán “%(product)s” trên %(p)s; tin đăng sẽ được gỡ.") if off else \
+                _("Đã bật lại bán “%(product)s” trên %(p)s.")
+            messages.success(request, message % {"product": self.product.name, "p": label})
+        return redirect(request.get_full_path())
+
+
+class SyncHealthView(AdminPage):
+    """Per platform lane: queued, in flight, waiting for a retry, failed with reasons, last success."""
+
+    template_name = "connectors/admin/health.html"
+    page_title = _("Tình trạng đồng bộ sàn")
+    header_icon = "pulse"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not is_operator(request.user) and not editor_commune_codes(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        scope = None if is_operator(self.request.user) else Q(sku__product__producer__commune_id__in=editor_commune_ids(self.request.user))
+        orders = selectors.orders_needing_attention() if scope is None else []
+        return super().get_context_data(lanes=selectors.sync_health(sku_scope=scope), orders=orders, **kwargs)
+
+
+class CoverageView(AdminPage):
+    """Per commune: OCOP products live on at least one platform, e.g. 10/10."""
+
+    template_name = "connectors/admin/coverage.html"
+    page_title = _("Độ phủ sàn TMĐT theo xã")
+    header_icon = "site"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.scope = product_scope(request.user, ("view", "change"))
+        if self.scope is None:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(communes=selectors.commune_coverage(product_scope=self.scope),
+                                        platforms=[Platform(p).label for p in selectors.configured_platforms()], **kwargs)
+
+
+class ConnectionForm(forms.Form):
+    base_url = forms.URLField(label=_("Địa chỉ API"), required=False)
+    key_id = forms.CharField(label=_("Mã ứng dụng / client id"), required=False, max_length=200)
+    secret = forms.CharField(label=_("Khóa bí mật"), required=False, max_length=500, widget=forms.PasswordInput,
+                             help_text=_("Để trống để giữ khóa đang lưu."))
+    shop_id = forms.CharField(label=_("Mã cửa hàng"), required=False, max_length=100)
+    webhook_secret = forms.CharField(label=_("Khóa ký webhook"), required=False, max_length=500, widget=forms.PasswordInput,
+                                     help_text=_("Để trống để giữ khóa đang lưu."))
+    enabled = forms.BooleanField(label=_("Đang bật"), required=False, initial=True)
+
+
+def allowed_lanes(user) -> list[tuple[str, str]]:
+    """(platform, account) pairs the user may configure: operators any; editors their communes' 37nghean key."""
+    if is_operator(user):
+        pairs = [(Platform.POSTMART.value, ""), (Platform.VOSO.value, "")]
+        pairs += [(Platform.NGHEAN37.value, c) for c in sorted(set(Connection.objects.filter(platform=Platform.NGHEAN37)
+                                                                   .values_list("account", flat=True)))]
+        return pairs
+    return [(Platform.NGHEAN37.value, code) for code in sorted(editor_commune_codes(user))]
+
+
+class ConnectionsView(AdminPage):
+    """The platform connections: where each comes from, credentials masked, and a form per lane."""
+
+    template_name = "connectors/admin/connections.html"
+    page_title = _("Kết nối sàn TMĐT")
+    header_icon = "link"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.allowed = allowed_lanes(request.user)
+        if not self.allowed and not is_operator(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, form=None, editing=None, **kwargs):
+        env_keys = registry.env_lane_keys()
+        active = {(lane.platform, lane.account): lane for lane in registry.lanes()}
+        rows = {(c.platform, c.account): c for c in Connection.objects.all()}
+        entries = []
+        for platform, account in sorted(set(self.allowed) | (set(active) if is_operator(self.request.user) else set())):
+            lane, row = active.get((platform, account)), rows.get((platform, account))
+            entries.append({
+                "platform": platform, "account": account, "label": Platform(platform).label,
+                "from_env": (platform, account) in env_keys, "active": lane is not None,
+                "key_id": (lane.key_id if lane else row.key_id if row else ""),
+                "secret": registry.mask(lane.secret if lane else row.secret if row else ""),
+                "url": lane.base_url if lane else (row.base_url if row else ""),
+                "editable": (platform, account) in self.allowed and (platform, account) not in env_keys,
+            })
+        return super().get_context_data(entries=entries, form=form or ConnectionForm(), editing=editing, is_operator=is_operator(self.request.user),
+                                        platforms=Platform.choices, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        platform, account = request.POST.get("platform", ""), request.POST.get("account", "").strip()
+        if (platform, account) not in self.allowed and not (is_operator(request.user) and platform == Platform.NGHEAN37):
+            raise PermissionDenied
+        form = ConnectionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.connection_save(platform=platform, account=account, values=form.cleaned_data)
+            except ValueError:
+                messages.error(request, _("Kết nối này được đặt bằng biến môi trường, không sửa được ở đây."))
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Đã lưu kết nối %(p)s.") % {"p": Platform(platform).label})
+                return redirect(reverse("connectors_connections"))
+        return self.render_to_response(self.get_context_data(form=form, editing=(platform, account)))
