@@ -14,7 +14,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 set +e
-.venv/bin/python -m pytest "$@"
+# Two test processes (pytest-xdist) by default; TEST_PROCESSES=0 runs in one.
+.venv/bin/python -m pytest -n "${TEST_PROCESSES:-2}" "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi

@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from tests import celery_worker, factories
+from tests import celery_worker, dbrestore, factories
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -23,10 +23,38 @@ def pytest_collection_modifyitems(config, items):
         reason = "needs PostgreSQL: run with DATABASE_URL=postgres://... (as .ci/run does)"
     elif not broker_url.startswith("redis") or not _reachable("127.0.0.1", 6379):
         reason = "needs Redis: run with CELERY_BROKER_URL=redis://127.0.0.1:6379/0 (as .ci/run does)"
+    if reason and os.environ.get("CI_REQUIRE_SERVICES"):
+        raise pytest.UsageError(f"CI_REQUIRE_SERVICES is set but the services are not usable: {reason}")
     if reason:
         for item in items:
             if "services" in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as pytest-django makes it; the migrated data is then restored in bulk by
+    us for transactional tests that ask for serialized rollback (see tests/dbrestore.py)."""
+    dbrestore.take_over_serialized_contents()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data_for_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("serialized_rollback"):
+        with request.getfixturevalue("django_db_blocker").unblock():
+            dbrestore.restore_all_if_missing()
+    yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_migrated_data_after_module(django_db_blocker):
+    """After a module's last test (and a transactional test's flush), put the migrated data back."""
+    yield
+    if dbrestore.migrated_contents:
+        with django_db_blocker.unblock():
+            dbrestore.restore_all_if_missing()
 
 
 @pytest.fixture(autouse=True)

@@ -18,10 +18,11 @@ test when they are missing, and after the last test of a module, so that transac
 in later modules find them too.
 """
 import os
-from collections import defaultdict
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests import dbrestore
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # there unless told that this is fine (it is: the loop is Playwright's, not our code's).
@@ -39,8 +40,6 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1"}
 TIMEOUT_MS = 15_000
-
-_migrated_contents: dict[str, str] = {}  # database alias → the JSON pytest-django serialized at setup
 
 
 def site_url(live_server) -> str:
@@ -70,18 +69,14 @@ def browser(django_db_setup, django_db_blocker):
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    for connection in connections.all():
-        contents = getattr(connection, "_test_serialized_contents", None)
-        if contents is not None:
-            _migrated_contents[connection.alias] = contents
-            connection._test_serialized_contents = "[]"  # restored by us, in bulk (see the module docstring)
+    dbrestore.take_over_serialized_contents()  # restored by us, in bulk (tests/dbrestore.py)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         # Between Playwright's sync calls the test thread has a running event loop, so Django's
         # connection handler keeps its connections in a context variable instead of the thread:
         # new connection objects, without the marker that makes pytest-django's flush skip
         # post_migrate (which would recreate content types and permissions under new ids).
-        for alias in _migrated_contents:
+        for alias in dbrestore.migrated_contents:
             connections[alias]._test_serialized_contents = "[]"
         try:
             yield browser
@@ -118,11 +113,9 @@ def page(new_context):
 @pytest.fixture
 def live_site(django_db_serialized_rollback, live_server):
     """The live server, with the migrated data (admin units, home page, site) in the database."""
-    from django.db import connections
     from wagtail.models import Site
 
-    for alias, contents in _migrated_contents.items():
-        _restore_if_missing(connections[alias], contents)
+    dbrestore.restore_all_if_missing()
     assert Site.objects.filter(is_default_site=True).exists(), "the migrated data is missing"
     return live_server
 
@@ -136,63 +129,3 @@ def _default_language():
 
     with translation.override(settings.LANGUAGE_CODE):
         yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_migrated_data_after_module(django_db_blocker):
-    """After this module's last test (and its flush), put the migrated data back for later modules."""
-    yield
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        for alias, contents in _migrated_contents.items():
-            _restore_if_missing(connections[alias], contents)
-
-
-def _restore_if_missing(connection, contents: str) -> None:
-    from marketplace.catalog.models import AdminUnit
-    from wagtail.models import Site
-
-    alias = connection.alias
-    if Site.objects.using(alias).filter(is_default_site=True).exists() and AdminUnit.objects.using(alias).exists():
-        return
-    _restore(connection, contents)
-
-
-def _restore(connection, contents: str) -> None:
-    """Empty the database and load `contents` (from serialize_db_to_string), as Django's
-    deserialize_db_from_string does, but with bulk inserts and without signals."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.core import serializers
-    from django.core.management.color import no_style
-    from django.db import transaction
-
-    alias = connection.alias
-    # Build the objects first: building some (e.g. a Wagtail page subclass) may create content
-    # types, which the flush below then removes again.
-    items = list(serializers.deserialize("json", contents, using=alias))
-    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
-    connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables, allow_cascade=True))
-    ContentType.objects.clear_cache()  # it may hold ids that were just flushed
-    rows, links, children, written = defaultdict(list), defaultdict(list), [], set()
-    for item in items:
-        instance, model = item.object, type(item.object)
-        written.add(model._meta.db_table)
-        if model._meta.parents:  # multi-table inheritance: a raw save writes only this model's table
-            children.append(item)
-            continue
-        rows[model].append(instance)
-        for name, values in (item.m2m_data or {}).items():
-            field = model._meta.get_field(name)
-            through = field.remote_field.through
-            source = through._meta.get_field(field.m2m_field_name()).attname
-            target = through._meta.get_field(field.m2m_reverse_field_name()).attname
-            links[through].extend(through(**{source: instance.pk, target: value}) for value in values)
-            written.add(through._meta.db_table)
-    with transaction.atomic(using=alias):
-        with connection.constraint_checks_disabled():
-            for model, instances in [*rows.items(), *links.items()]:
-                model._base_manager.using(alias).bulk_create(instances, batch_size=500)
-            for item in children:
-                item.save(using=alias)
-        connection.check_constraints(table_names=sorted(written))
