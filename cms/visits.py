@@ -118,4 +118,10 @@ def visits_add(*, counts: dict[tuple[int, dt.date], int]) -> None:
         cursor.executemany(sql, rows)
 
 
-atexit.register(flush)
+def _flush_at_exit() -> None:
+    # Tests turn it off: by then the test database is gone.
+    if getattr(settings, "VISITS_FLUSH_AT_EXIT", True):
+        flush()
+
+
+atexit.register(_flush_at_exit)
