@@ -42,7 +42,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from tests.benchmarks.pages import (
-    HOST, BenchmarkError, PagesBenchmark, _cpu_seconds, _log, _percentile_ms, load,
+    HOST, BenchmarkError, PagesBenchmark, _cpu_seconds, _log, _percentile_ms, load, run_reported,
 )
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
@@ -84,20 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("all counts and --seconds must be positive")
     args.cache_url = ""  # the pages benchmark's setup reads it: the production file cache
 
-    bench = CheckoutBenchmark(args)
-    try:
-        result = bench.run()
-    except (BenchmarkError, OSError, http.client.HTTPException) as exc:
-        print(f"checkout benchmark failed: {exc}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"error": str(exc)}))
+    result = run_reported("checkout", CheckoutBenchmark(args), args, report=_print_report,
+                          errors=(BenchmarkError, OSError, http.client.HTTPException))
+    if result is None:
         return 1
-    finally:
-        bench.cleanup()
-
-    _print_report(result)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
     race, throughput = result["race"], result["throughput"]
     failed = race["sold"] != args.stock or race["oversold"] or race["errors"] or throughput["errors"]
     return 1 if failed else 0

@@ -96,25 +96,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds <= 0 or args.concurrency < 1 or args.max_requests < 1 or args.workers < 1:
         parser.error("--seconds, --concurrency, --max-requests and --workers must be positive")
 
-    bench = PagesBenchmark(args)
-    try:
-        result = bench.run()
-    except (BenchmarkError, OSError, subprocess.SubprocessError) as exc:
-        print(f"pages benchmark failed: {exc}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"error": str(exc)}))
+    result = run_reported("pages", PagesBenchmark(args), args, report=_print_table)
+    if result is None:
         return 1
-    finally:
-        bench.cleanup()
-
-    _print_table(result)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
     return 1 if any(result[name]["errors"] for name in ROWS) else 0
 
 
 class BenchmarkError(RuntimeError):
     pass
+
+
+RUN_ERRORS = (BenchmarkError, OSError, subprocess.SubprocessError)
+
+
+def run_reported(name: str, bench, args, *, report, errors: tuple = RUN_ERRORS, error_chars: int | None = None) -> dict | None:
+    """Run `bench.run()` and always `bench.cleanup()`. On one of `errors`: say so on stderr (and,
+    with --json, print `{"error": ...}` as the last line) and return None. Otherwise `report` the
+    result (and, with --json, print it as the last line) and return it."""
+    try:
+        result = bench.run()
+    except errors as exc:
+        print(f"{name} benchmark failed: {exc}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"error": str(exc)[-error_chars:] if error_chars else str(exc)}))
+        return None
+    finally:
+        bench.cleanup()
+    report(result)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return result
 
 
 class PagesBenchmark:

@@ -15,7 +15,6 @@ the same N messages in this process without any database or queue work. Target: 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import shutil
@@ -28,13 +27,11 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.benchmarks.pages import BenchmarkError, run_reported
+
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_SECONDS = 60.0
 MAIL_BACKEND = "tests.integration.livestreams.mail_backend.LineLogBackend"
-
-
-class BenchmarkError(RuntimeError):
-    pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,19 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.subscribers < 1 or args.batch < 1:
         parser.error("--subscribers and --batch must be positive")
-    bench = RemindersBenchmark(args)
-    try:
-        result = bench.run()
-    except (BenchmarkError, OSError, subprocess.SubprocessError) as exc:
-        print(f"reminders benchmark failed: {exc}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"error": str(exc)}))
+    result = run_reported("reminders", RemindersBenchmark(args), args, report=_print)
+    if result is None:
         return 1
-    finally:
-        bench.cleanup()
-    _print(result)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
     return 0 if result["sent"] == args.subscribers and result["duplicates"] == 0 else 1
 
 

@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.pages import BenchmarkError, _free_port, _log
+from tests.benchmarks.pages import BenchmarkError, _free_port, _log, run_reported
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -64,25 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.size < 10 or args.window <= 0 or args.bare_calls < 30:
         parser.error("--size >= 10, --window > 0, --bare-calls >= 30")
-    site = Site()
-    try:
-        result = site.run(args)
-    except (BenchmarkError, OSError, subprocess.SubprocessError) as exc:
-        print(f"sync benchmark failed: {exc}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"error": str(exc)[-3000:]}))
-        return 1
-    finally:
-        site.cleanup()
+    result = run_reported("sync", Site(args), args, report=_report, error_chars=3000)
+    return 1 if result is None else 0
+
+
+def _report(result: dict) -> None:
     _verdicts(result)
     _print_report(result)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    return 0
 
 
 class Site:
-    def __init__(self):
+    def __init__(self, args):
+        self.args = args
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
         self.fakes: subprocess.Popen | None = None
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_") and k not in {
@@ -94,7 +87,8 @@ class Site:
             env.pop(name, None)
         self.env = env
 
-    def run(self, args) -> dict:
+    def run(self) -> dict:
+        args = self.args
         started = time.monotonic()
         done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=1800)
