@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -105,6 +106,20 @@ def read_json(response: requests.Response) -> Any:
     except ValueError as exc:
         raise RetryableError(f"answer is not JSON (HTTP {response.status_code})", status=response.status_code,
                              body=snippet(response)) from exc
+
+
+def json_object_or_empty(response: requests.Response) -> dict:
+    """The answer's JSON object, or {} when it is not one (for reading optional error details)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def quote_id(external_id: str) -> str:
+    """A platform id as one URL path segment."""
+    return quote(str(external_id), safe="")
 
 
 def field(obj: Any, key: str, kind: type | tuple[type, ...], *, response: requests.Response | None = None) -> Any:

@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
@@ -23,7 +22,7 @@ from connectors.base import (
 from connectors.exceptions import AlreadyExists, NotFound, RetryableError
 from connectors.http import ConnectorSession
 from connectors.platforms.common import (
-    field, final, html_to_text, raise_for_transport_status, read_json, snippet, truncate_name,
+    field, final, html_to_text, json_object_or_empty, quote_id, raise_for_transport_status, read_json, snippet, truncate_name,
 )
 
 NAME_LIMIT = 200
@@ -103,7 +102,7 @@ class NgheAn37Adapter(PlatformAdapter):
         body = product_body(content)
         response = self._call("POST", "/api/san-pham", json=body)
         if response.status_code == 409:
-            existing = _json_or_empty(response).get("ma")
+            existing = json_object_or_empty(response).get("ma")
             if not isinstance(existing, (int, str)) or isinstance(existing, bool) or existing == "":
                 raise AlreadyExists("37nghean: ma_noi_bo đã có, không rõ ma", status=409, body=snippet(response))
             return self._adopt(str(existing), body)
@@ -121,7 +120,7 @@ class NgheAn37Adapter(PlatformAdapter):
 
     def delist(self, external_id: str) -> None:
         try:
-            self._expect(self._call("DELETE", f"/api/san-pham/{_q(external_id)}"), 200, 204)
+            self._expect(self._call("DELETE", f"/api/san-pham/{quote_id(external_id)}"), 200, 204)
         except NotFound:
             pass  # already gone
 
@@ -155,7 +154,7 @@ class NgheAn37Adapter(PlatformAdapter):
             page += 1
 
     def acknowledge_order(self, external_id: str) -> None:
-        self._expect(self._call("POST", f"/api/don-hang/{_q(external_id)}/xac-nhan"), 200, 204)
+        self._expect(self._call("POST", f"/api/don-hang/{quote_id(external_id)}/xac-nhan"), 200, 204)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -168,13 +167,13 @@ class NgheAn37Adapter(PlatformAdapter):
         return RemoteListing(external_id, status, reason=str(data.get("ly_do") or ""), price_vnd=body["gia"])
 
     def _put(self, external_id: str, body: dict) -> RemoteListing:
-        response = self._call("PUT", f"/api/san-pham/{_q(external_id)}", json=body)
+        response = self._call("PUT", f"/api/san-pham/{quote_id(external_id)}", json=body)
         data = self._expect(response, 200)
         ma = data.get("ma", external_id) if isinstance(data, dict) else external_id
         return RemoteListing(str(ma), RemoteStatus.PENDING, price_vnd=body["gia"])
 
     def _get(self, external_id: str) -> dict:
-        response = self._call("GET", f"/api/san-pham/{_q(external_id)}")
+        response = self._call("GET", f"/api/san-pham/{quote_id(external_id)}")
         data = self._expect(response, 200)
         if not isinstance(data, dict):
             raise RetryableError("37nghean: malformed product answer", status=200, body=snippet(response))
@@ -196,7 +195,7 @@ class NgheAn37Adapter(PlatformAdapter):
         if status in ok:
             return read_json(response) if response.content else None
         raise_for_transport_status(response, "37nghean")  # 429 has no Retry-After here: 1 s
-        data = _json_or_empty(response)
+        data = json_object_or_empty(response)
         message = str(data.get("loi") or f"HTTP {status}")
         if status == 404:
             raise NotFound(f"37nghean: {message}", status=404, body=snippet(response))
@@ -237,17 +236,5 @@ def _ma(data: Any, response: requests.Response) -> str:
     return str(ma)
 
 
-def _json_or_empty(response: requests.Response) -> dict:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)[:2000]
-
-
-def _q(external_id: str) -> str:
-    return quote(str(external_id), safe="")

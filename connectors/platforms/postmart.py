@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
@@ -24,7 +23,8 @@ from connectors.base import (
 from connectors.exceptions import AlreadyExists, FinalError, NotFound, RetryableError
 from connectors.http import ConnectorSession
 from connectors.platforms.common import (
-    CategoryMap, field, final, parse_iso, raise_for_transport_status, read_json, snippet, text_to_html, truncate_name,
+    CategoryMap, field, final, json_object_or_empty, parse_iso, quote_id, raise_for_transport_status, read_json, snippet,
+    text_to_html, truncate_name,
 )
 
 NAME_LIMIT = 150
@@ -75,7 +75,7 @@ class PostMartAdapter(PlatformAdapter):
             # product): a key bound to this body either creates it or meets 409 sku_exists below.
             response = self._post_product(body, f"{idempotency_key}:{_body_hash(body)}")
         if response.status_code == 409:
-            existing = _json_or_empty(response).get("id")
+            existing = json_object_or_empty(response).get("id")
             if not isinstance(existing, str) or not existing:
                 raise AlreadyExists("PostMart: sku_exists without an id", status=409, body=snippet(response))
             return self._adopt(existing, body, content.price_vnd)
@@ -87,16 +87,16 @@ class PostMartAdapter(PlatformAdapter):
         return self._put(external_id, body, content.price_vnd)
 
     def set_stock(self, external_id: str, stock: int) -> None:
-        self._expect(self._call("PATCH", f"/api/v1/products/{_q(external_id)}/stock", json={"stock": stock}), 200)
+        self._expect(self._call("PATCH", f"/api/v1/products/{quote_id(external_id)}/stock", json={"stock": stock}), 200)
 
     def delist(self, external_id: str) -> None:
         try:
-            self._expect(self._call("DELETE", f"/api/v1/products/{_q(external_id)}"), 204, 200)
+            self._expect(self._call("DELETE", f"/api/v1/products/{quote_id(external_id)}"), 204, 200)
         except NotFound:
             pass  # already gone
 
     def get_status(self, external_id: str) -> RemoteListing:
-        response = self._call("GET", f"/api/v1/products/{_q(external_id)}")
+        response = self._call("GET", f"/api/v1/products/{quote_id(external_id)}")
         data = self._expect(response, 200)
         return self._listing(data, response)
 
@@ -112,7 +112,7 @@ class PostMartAdapter(PlatformAdapter):
                     yield order
 
     def acknowledge_order(self, external_id: str) -> None:
-        self._expect(self._call("POST", f"/api/v1/orders/{_q(external_id)}/ack"), 200, 204)
+        self._expect(self._call("POST", f"/api/v1/orders/{quote_id(external_id)}/ack"), 200, 204)
 
     # --- products ------------------------------------------------------------------------
 
@@ -120,12 +120,12 @@ class PostMartAdapter(PlatformAdapter):
         return self._call("POST", "/api/v1/products", json=body, headers={"Idempotency-Key": key})
 
     def _put(self, external_id: str, body: dict, price_vnd: int) -> RemoteListing:
-        response = self._call("PUT", f"/api/v1/products/{_q(external_id)}", json=body)
+        response = self._call("PUT", f"/api/v1/products/{quote_id(external_id)}", json=body)
         return self._listing(self._expect(response, 200), response, price_vnd=price_vnd, default_id=external_id)
 
     def _adopt(self, external_id: str, body: dict, price_vnd: int) -> RemoteListing:
         """The SKU is already listed as `external_id`: make it hold `body` (a PUT only if it differs)."""
-        response = self._call("GET", f"/api/v1/products/{_q(external_id)}")
+        response = self._call("GET", f"/api/v1/products/{quote_id(external_id)}")
         current = self._expect(response, 200)
         if {key: current.get(key) for key in body} != body:
             return self._put(external_id, body, price_vnd)
@@ -204,7 +204,7 @@ class PostMartAdapter(PlatformAdapter):
         if status in ok:
             return None if status == 204 or not response.content else read_json(response)
         raise_for_transport_status(response, "PostMart")
-        data = _json_or_empty(response)
+        data = json_object_or_empty(response)
         if status == 404:
             raise NotFound(f"PostMart: {data.get('error') or 'not_found'}", status=404, body=snippet(response))
         if status == 422 and isinstance(data.get("errors"), dict):
@@ -264,21 +264,9 @@ def verify_webhook(*, secret: str, signature_header: str, raw_body: bytes, now: 
 
 
 def _error_code(response: requests.Response) -> str:
-    code = _json_or_empty(response).get("error")
+    code = json_object_or_empty(response).get("error")
     return code if isinstance(code, str) else ""
-
-
-def _json_or_empty(response: requests.Response) -> dict:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _body_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-
-
-def _q(external_id: str) -> str:
-    return quote(str(external_id), safe="")
