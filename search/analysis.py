@@ -1,9 +1,10 @@
 """Text analysis shared by the backends: Vietnamese folding, query words, synonym expansion
-and edit distance. Everything here is pure (no database), except `load_synonyms`."""
+and edit distance. Everything here is pure (no database), except `load_synonyms` (cached)."""
 from __future__ import annotations
 
 import dataclasses
 import re
+import time
 
 from marketplace.catalog.services import fold_vietnamese
 
@@ -84,7 +85,51 @@ def expand(tokens: list[str], synonym_groups: list[list[Phrase]]) -> list[Clause
     return clauses
 
 
+SYNONYMS_CACHE_KEY = "search:synonym-groups:v1"
+#: how long a process reuses the groups it read before asking the shared cache again; a change
+#: clears this process's copy at once and the shared cache on save and on commit.
+SYNONYMS_LOCAL_SECONDS = 5.0
+_synonyms_local: dict = {"groups": None, "at": 0.0}
+
+
 def load_synonyms() -> list[list[Phrase]]:
+    """The operator's synonym groups, folded (read on every search, so cached: per process for
+    a few seconds, then in the shared cache until a `Synonym` changes)."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    now = time.monotonic()
+    groups = _synonyms_local["groups"]
+    if groups is not None and now - _synonyms_local["at"] < SYNONYMS_LOCAL_SECONDS:
+        return groups
+    groups = cache.get(SYNONYMS_CACHE_KEY)
+    if groups is None:
+        groups = _read_synonyms()
+        if connection.in_atomic_block:
+            return groups  # may see this transaction's own uncommitted change: do not share it
+        cache.set(SYNONYMS_CACHE_KEY, groups, None)
+    _synonyms_local.update(groups=groups, at=now)
+    return groups
+
+
+def synonyms_changed(**kwargs) -> None:
+    """Forget the cached groups (a `Synonym` was saved or deleted): now, and again on commit."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def forget():
+        _synonyms_local["groups"] = None
+        cache.delete(SYNONYMS_CACHE_KEY)
+
+    forget()
+    transaction.on_commit(forget, robust=True)
+
+
+def synonyms_forget_local() -> None:
+    _synonyms_local["groups"] = None
+
+
+def _read_synonyms() -> list[list[Phrase]]:
     from .models import Synonym
 
     groups = []

@@ -8,6 +8,11 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import receivers
+        from django.db.models.signals import post_delete, post_save
+
+        from . import analysis, receivers
+        from .models import Synonym
 
         receivers.connect()
+        post_save.connect(analysis.synonyms_changed, sender=Synonym, dispatch_uid="search-synonyms-saved")
+        post_delete.connect(analysis.synonyms_changed, sender=Synonym, dispatch_uid="search-synonyms-deleted")

@@ -61,7 +61,10 @@ def _restore_migrated_data_after_module(django_db_blocker):
 def _clear_cache():
     from django.core.cache import cache
 
+    from search import analysis
+
     cache.clear()
+    analysis.synonyms_forget_local()  # a test database is emptied without model signals
     yield
 
 

@@ -179,3 +179,17 @@ def test_operators_edit_synonyms_in_the_wagtail_admin(client, catalogue):
     client.force_login(admin)
     response = client.get("/admin/snippets/search/synonym/")
     assert response.status_code == 200 and "macca, mắc ca" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_synonym_groups_are_read_once_and_forgotten_when_a_synonym_changes(django_assert_num_queries):
+    from search import analysis
+
+    Synonym.objects.create(terms="macca, mắc ca")
+    assert analysis.load_synonyms() == [[("macca",), ("mac", "ca")]]
+    with django_assert_num_queries(0):  # every search reads them: from memory after the first
+        assert analysis.load_synonyms() == [[("macca",), ("mac", "ca")]]
+    Synonym.objects.create(terms="sầu riêng, durian")
+    assert analysis.load_synonyms() == [[("macca",), ("mac", "ca")], [("sau", "rieng"), ("durian",)]]
+    Synonym.objects.all().delete()
+    assert analysis.load_synonyms() == []
