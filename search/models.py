@@ -50,6 +50,9 @@ class SearchTerm(models.Model):
     term = models.CharField(max_length=64, primary_key=True)
     display = models.CharField(max_length=64, help_text="the word as first seen, with its diacritics")
     length = models.PositiveSmallIntegerField(db_index=True)
+    # True when the word is (or once was) in a product name; False only when it never was, so
+    # the typo check can skip corrections no name could hold without asking the name index.
+    in_names = models.BooleanField(default=True)
 
 
 class Synonym(models.Model):

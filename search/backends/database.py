@@ -254,7 +254,7 @@ class DatabaseBackend(SearchBackend):
                 engine.bulk_begin(cursor)
             SearchDocument.objects.all().delete()
             SearchTerm.objects.all().delete()
-            known_terms: set[str] = set()
+            known_terms: dict[str, bool] = {}
             rows: list[tuple] = []
             for batch in batches:
                 batch_rows, terms = self._prepare(batch, known_terms)
@@ -276,10 +276,12 @@ class DatabaseBackend(SearchBackend):
         self._insert(*self._prepare(documents))
 
     @staticmethod
-    def _prepare(documents: Iterable[ProductDocument], known_terms: set[str] | None = None) -> tuple[list[tuple], dict[str, str]]:
-        """The document rows and the vocabulary words not yet known (word → display spelling).
-        `known_terms`: the words already in SearchTerm (a rebuild keeps the set across batches;
-        it is updated here); None = ask the table."""
+    def _prepare(documents: Iterable[ProductDocument],
+                 known_terms: dict[str, bool] | None = None) -> tuple[list[tuple], dict[str, tuple[str, bool]]]:
+        """The document rows and the vocabulary to write: words not yet known, and known words
+        now seen in a name (word → (display spelling, in a name)). `known_terms`: the words
+        already in SearchTerm → in_names (a rebuild keeps it across batches; it is updated
+        here); None = ask the table."""
         documents = list(documents)
         if not documents:
             return [], {}
@@ -290,27 +292,33 @@ class DatabaseBackend(SearchBackend):
             doc_terms.append(set(row[-3].split()) | set(row[-2].split()) | set(row[-1].split()))
         if known_terms is None:
             every = set().union(*doc_terms)
-            known_terms = set(SearchTerm.objects.filter(term__in=every).values_list("term", flat=True)) if every else set()
+            known_terms = dict(SearchTerm.objects.filter(term__in=every).values_list("term", "in_names")) if every else {}
         # The display spelling of a new word is its first occurrence (name, place, description).
-        terms: dict[str, str] = {}
-        for document, words in zip(documents, doc_terms):
-            new = words - known_terms
+        terms: dict[str, tuple[str, bool]] = {}
+        for document, row, words in zip(documents, rows, doc_terms):
+            in_name = set(row[_FOLDED_NAME].split())
+            new = words - known_terms.keys()
+            for word in in_name:
+                if known_terms.get(word) is False:  # known, now in a name too
+                    terms[word] = (terms.get(word, (word,))[0], True)
+                    known_terms[word] = True
             if not new:
                 continue
             for folded, display in analysis.display_words(f"{document.name} {document.place_text} {document.description}"):
-                if folded in new and len(folded) <= 64:
-                    terms.setdefault(folded, display)
-            known_terms |= words
+                if folded in new and len(folded) <= 64 and folded not in terms:
+                    terms[folded] = (display, folded in in_name)
+            known_terms.update((word, word in in_name) for word in new)
         return rows, terms
 
     @staticmethod
-    def _insert(rows: list[tuple], terms: dict[str, str]) -> None:
+    def _insert(rows: list[tuple], terms: dict[str, tuple[str, bool]]) -> None:
         """One `executemany` for the rows and one for the new words."""
         with connection.cursor() as cursor:
             if rows:
                 cursor.executemany(INSERT_DOCUMENT, rows)
             if terms:
-                cursor.executemany(INSERT_TERM, [(term, display[:64], len(term)) for term, display in terms.items()])
+                cursor.executemany(INSERT_TERM, [(term, display[:64], len(term), in_names)
+                                                 for term, (display, in_names) in terms.items()])
 
     # -- searching --------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:
@@ -359,6 +367,14 @@ class DatabaseBackend(SearchBackend):
         variants = [[fuzzy[i] if i in combo else clause for i, clause in enumerate(clauses)] for combo in combos]
         if len(variants) > 64:  # many words: settle for the weaker test (every clause, any spelling)
             variants = [fuzzy]
+        # A variant with a clause no name has ever held cannot match: the vocabulary knows
+        # (common description words such as `dac`, `san` would make the name-index count slow).
+        in_names = _vocabulary().in_names
+        variants = [variant for variant in variants
+                    if all(any(all(word in in_names or len(word) > 64 for word in phrase) for phrase in clause.alternatives)
+                           for clause in variant)]
+        if not variants:
+            return False
         with connection.cursor() as cursor:
             cursor.execute(*_engine().name_count_any(variants))
             return bool(cursor.fetchone()[0])
@@ -397,8 +413,8 @@ class DatabaseBackend(SearchBackend):
         budget = analysis.typo_budget(word)
         if not budget:
             return []
-        vocabulary = _vocabulary()
-        candidates = {term for variant in _deletions(word, budget) for term in vocabulary.get(variant, ())}
+        deletions = _vocabulary().deletions
+        candidates = {term for variant in _deletions(word, budget) for term in deletions.get(variant, ())}
         scored = sorted(
             (distance, term) for term in candidates
             if term != word and (distance := analysis.edit_distance(word, term, budget)) <= budget
@@ -493,27 +509,39 @@ def _deletions(word: str, depth: int) -> set[str]:
     return found
 
 
-_VOCABULARY: dict = {}  # per process: {"key": fingerprint, "index": deletion variant -> terms}
+@dataclasses.dataclass(frozen=True)
+class _Vocabulary:
+    deletions: dict[str, list[str]]  # deletion variant -> terms
+    in_names: frozenset[str]  # the terms that are (or were) in a product name
 
 
-def _vocabulary() -> dict[str, list[str]]:
+_VOCABULARY: dict = {}  # per process: {"key": fingerprint, "vocabulary": _Vocabulary}
+
+
+def _vocabulary() -> _Vocabulary:
     """Symmetric-deletion index of SearchTerm (as in SymSpell): two words within edit distance
     k (k <= 2) share a string reachable by deleting at most k letters from each. Terms of 1–3
     letters keep 1 deletion (only budget-1 queries of 3–5 letters can reach them), longer ones
-    2. Rebuilt when the table's fingerprint (database, count, length sum, last term) changes."""
+    2. With the set of words seen in names. Rebuilt when the table's fingerprint (database,
+    count, length sum, last and first term, words in names) changes."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*), SUM(length), MAX(term), MIN(term) FROM search_searchterm")
+        cursor.execute("SELECT COUNT(*), SUM(length), MAX(term), MIN(term), SUM(CASE WHEN in_names THEN 1 ELSE 0 END) "
+                       "FROM search_searchterm")
         key = (connection.alias, connection.settings_dict.get("NAME"), *cursor.fetchone())
         if _VOCABULARY.get("key") == key:
-            return _VOCABULARY["index"]
-        cursor.execute("SELECT term FROM search_searchterm")
-        index: dict[str, list[str]] = {}
-        for (term,) in cursor.fetchall():
+            return _VOCABULARY["vocabulary"]
+        cursor.execute("SELECT term, in_names FROM search_searchterm")
+        deletions: dict[str, list[str]] = {}
+        in_names = set()
+        for term, in_name in cursor.fetchall():
             for variant in _deletions(term, 1 if len(term) <= 3 else 2):
-                index.setdefault(variant, []).append(term)
+                deletions.setdefault(variant, []).append(term)
+            if in_name:
+                in_names.add(term)
+    vocabulary = _Vocabulary(deletions, frozenset(in_names))
     _VOCABULARY.clear()
-    _VOCABULARY.update(key=key, index=index)
-    return index
+    _VOCABULARY.update(key=key, vocabulary=vocabulary)
+    return vocabulary
 
 
 def _plain(answer: _Answer) -> SearchResult:
@@ -533,7 +561,8 @@ def _name_order(row: tuple) -> tuple:
     return row[_FOLDED_NAME], row[0]
 
 
-INSERT_TERM = "INSERT INTO search_searchterm (term, display, length) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+INSERT_TERM = ("INSERT INTO search_searchterm (term, display, length, in_names) VALUES (%s, %s, %s, %s) "
+               "ON CONFLICT (term) DO UPDATE SET in_names = TRUE WHERE excluded.in_names")
 
 
 def _row(document: ProductDocument) -> tuple:

@@ -295,6 +295,21 @@ class TestDatabaseBackend(SearchBackendContract):
         assert connection.vendor in {"sqlite", "postgresql"}
         return DatabaseBackend()
 
+    def test_vocabulary_knows_which_words_are_in_names(self, db, backend, django_capture_on_commit_callbacks):
+        from search.models import SearchTerm
+
+        publish("Mật ong rừng", "Thu hoạch ở Xín Mần.", GIA_PHU, "thuc-pham", 200000, None)
+        backend.rebuild()
+        in_names = dict(SearchTerm.objects.values_list("term", "in_names"))
+        assert in_names["mat"] and in_names["ong"] and in_names["rung"]
+        assert in_names["xin"] is False and in_names["man"] is False
+        with django_capture_on_commit_callbacks(execute=True):  # indexed one by one after commit
+            publish("Chè Xín Mần", "Chè búp.", GIA_PHU, "che", 90000, None)
+        in_names = dict(SearchTerm.objects.values_list("term", "in_names"))
+        assert in_names["xin"] and in_names["man"] and in_names["bup"] is False
+        backend.rebuild()
+        assert dict(SearchTerm.objects.values_list("term", "in_names")) == in_names
+
 
 @pytest.fixture(scope="session")
 def osmem():
