@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from ..documents import ProductDocument
@@ -87,8 +87,7 @@ class SearchHit:
     score: float
 
 
-@dataclasses.dataclass(frozen=True)
-class FacetValue:
+class FacetValue(NamedTuple):  # a tuple: hundreds are made per search (one per commune)
     value: str
     label: str
     count: int

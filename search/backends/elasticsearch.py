@@ -288,13 +288,21 @@ def _aggregations() -> dict:
     return aggs
 
 
+def _by_count_then_label(facet: FacetValue) -> tuple[int, str]:
+    return -facet.count, facet.label
+
+
 def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
     facets = {}
     for name in ("province", "commune", "category"):
-        buckets = aggregations.get(name, {}).get("buckets", [])
-        values = [FacetValue(str(b["key"]), str((b["label"]["buckets"] or [{"key": b["key"]}])[0]["key"]), b["doc_count"])
-                  for b in buckets if b["key"] != ""]
-        facets[name] = sorted(values, key=lambda f: (-f.count, f.label))
+        values = []
+        for bucket in aggregations.get(name, {}).get("buckets", ()):
+            key = bucket["key"]
+            if key != "":
+                labels = bucket["label"]["buckets"]
+                values.append(FacetValue(key, labels[0]["key"] if labels else key, bucket["doc_count"]))
+        values.sort(key=_by_count_then_label)
+        facets[name] = values
     stars = aggregations.get("ocop_stars", {}).get("buckets", {})
     facets["ocop_stars"] = [FacetValue(s, f"Từ {s} sao", stars[s]["doc_count"]) for s in ("5", "4", "3")
                             if stars.get(s, {}).get("doc_count")]
