@@ -1,7 +1,7 @@
 """The embedded default: full-text search in the project's own database.
 
 SQLite uses FTS5 (bm25 with column weights), PostgreSQL its full-text search (setweight A/B/C
-and ts_rank_cd); both index text that Python has already folded (Vietnamese diacritics and
+and ts_rank); both index text that Python has already folded (Vietnamese diacritics and
 đ → d removed), and query text is folded the same way, so both match with or without
 diacritics. Engine differences live in the two small `_Engine` classes below; everything else
 (filters, facets, sorting, paging, typo tolerance, synonyms) is shared SQL.
