@@ -11,7 +11,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -19,8 +19,9 @@ from .. import registry
 from ..models import Binding, RemoteState, SyncLog, SyncState
 from ..ratelimit import limiter
 from .calls import WRITES, Action, finish_unchanged, idempotency_key, perform, plan
-from .content import content_for, is_sellable, opted_out, skus_with_catalogue
+from .content import catalogue, opted_out
 from .outbox import outbox_fold
+from .rows import insert_many, update_many
 
 logger = logging.getLogger(__name__)
 CLAIM_BATCH = 100
@@ -93,10 +94,12 @@ def claim(lane: registry.Lane, *, started: dt.datetime, include_waiting: bool, s
         # A create's idempotency key is stored with the claim, before any call is sent.
         keyed = []
         for binding, content, action in items:
-            if action in (Action.CREATE, Action.RELIST) and binding.idempotency_key != idempotency_key(binding, content):
-                binding.idempotency_key = idempotency_key(binding, content)
-                keyed.append(binding)
-        Binding.objects.bulk_update(keyed, ["idempotency_key"], batch_size=CLAIM_BATCH)
+            if action in (Action.CREATE, Action.RELIST):
+                key = idempotency_key(binding, content)
+                if binding.idempotency_key != key:
+                    binding.idempotency_key = key
+                    keyed.append((binding.pk, {"idempotency_key": key}))
+        update_many(Binding, keyed)
     return items
 
 
@@ -117,13 +120,13 @@ def claim_polls(lane: registry.Lane, *, started: dt.datetime, size: int = CLAIM_
 
 
 def _with_content(lane: registry.Lane, rows: list[Binding]) -> list:
-    skus = {sku.pk: sku for sku in skus_with_catalogue({b.sku_id for b in rows})}
-    outs = opted_out({sku.product_id for sku in skus.values()})
+    skus = catalogue({b.sku_id for b in rows})
+    outs = opted_out({sku.product_id for sku in skus.values() if sku.sellable})
     items = []
     for binding in rows:
         sku = skus.get(binding.sku_id)
-        wanted = sku is not None and is_sellable(sku) and (sku.product_id, lane.platform) not in outs
-        content = content_for(sku) if wanted else None
+        wanted = sku is not None and sku.sellable and (sku.product_id, lane.platform) not in outs
+        content = sku.content if wanted else None
         items.append((binding, content, plan(binding, content)))
     return items
 
@@ -193,8 +196,8 @@ def _work(run: LaneRun, binding: Binding, content, action: Action, summary: Drai
             summary.retry += 1
         if outcome.retry_after:
             run.paused_until = time.monotonic() + outcome.retry_after
-        recorder.add(binding, outcome.fields, SyncLog(binding_id=binding.pk, platform=run.lane.platform, account=run.lane.account,
-                                                      action=action.value, ok=outcome.ok, message=outcome.message[:2000]))
+        recorder.add(binding, outcome.fields, {"binding_id": binding.pk, "platform": run.lane.platform, "account": run.lane.account,
+                                               "action": action.value, "ok": outcome.ok, "message": outcome.message[:2000]})
 
 
 class Recorder:
@@ -203,9 +206,9 @@ class Recorder:
 
     def __init__(self):
         self.results: list[tuple[int, dict]] = []
-        self.logs: list[SyncLog] = []
+        self.logs: list[dict] = []  # SyncLog rows
 
-    def add(self, binding: Binding, fields: dict, log: SyncLog | None = None) -> None:
+    def add(self, binding: Binding, fields: dict, log: dict | None = None) -> None:
         self.results.append((binding.pk, {**fields, "updated_at": timezone.now()}))
         if log is not None:
             self.logs.append(log)
@@ -223,22 +226,8 @@ class Recorder:
             requeued = set(Binding.objects.select_for_update().filter(pk__in=[pk for pk, _ in results], requeue=True)
                            .values_list("pk", flat=True))
             back = {"sync_state": SyncState.QUEUED, "next_attempt_at": None, "claimed_at": None, "requeue": False}
-            _update_many([(pk, {**fields, **back} if pk in requeued else fields) for pk, fields in results])
-            SyncLog.objects.bulk_create(logs)
-
-
-def _update_many(rows: list[tuple[int, dict]]) -> None:
-    """UPDATE binding rows by primary key, one prepared statement per set of columns."""
-    meta = {f.name: f for f in Binding._meta.concrete_fields}
-    groups: dict[tuple[str, ...], list] = collections.defaultdict(list)
-    for pk, fields in rows:
-        names = tuple(sorted(fields))
-        groups[names].append([meta[n].get_db_prep_save(fields[n], connection) for n in names] + [pk])
-    table = connection.ops.quote_name(Binding._meta.db_table)
-    with connection.cursor() as cursor:
-        for names, params in groups.items():
-            columns = ", ".join(f"{connection.ops.quote_name(meta[n].column)} = %s" for n in names)
-            cursor.executemany(f"UPDATE {table} SET {columns} WHERE id = %s", params)
+            update_many(Binding, [(pk, {**fields, **back} if pk in requeued else fields) for pk, fields in results])
+            insert_many(SyncLog, logs)
 
 
 class _Paced:

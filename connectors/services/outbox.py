@@ -13,7 +13,8 @@ from marketplace.catalog.models import Sku
 
 from .. import registry
 from ..models import Binding, OutboxEntry, PlatformOptOut, RemoteState, SyncState
-from .content import content_for, content_hash, full_hash, is_sellable, opted_out, skus_with_catalogue
+from .content import catalogue, content_hash, full_hash, opted_out
+from .rows import insert_many
 
 BATCH = 500
 
@@ -65,9 +66,9 @@ def outbox_fold(*, lanes: list[registry.Lane]) -> int:
 def _queue(lane: registry.Lane, sku_ids: set[int]) -> None:
     existing = set(Binding.objects.filter(platform=lane.platform, account=lane.account, sku_id__in=sku_ids)
                    .values_list("sku_id", flat=True))
-    live_skus = set(Sku.objects.filter(pk__in=sku_ids - existing).values_list("pk", flat=True))
-    Binding.objects.bulk_create([Binding(sku_id=pk, platform=lane.platform, account=lane.account) for pk in live_skus],
-                                batch_size=BATCH, ignore_conflicts=True)
+    live_skus = sorted(Sku.objects.filter(pk__in=sku_ids - existing).values_list("pk", flat=True))
+    insert_many(Binding, [{"sku_id": pk, "platform": lane.platform, "account": lane.account} for pk in live_skus],
+                ignore_conflicts=True)
     # One statement: a binding in flight stays so, flagged to go again when its worker is done.
     Binding.objects.filter(platform=lane.platform, account=lane.account, sku_id__in=sku_ids).update(
         sync_state=Case(When(sync_state=SyncState.IN_FLIGHT, then=Value(SyncState.IN_FLIGHT)), default=Value(SyncState.QUEUED)),
@@ -100,14 +101,13 @@ def _out_of_date(sku_ids: list[int], lanes: list[registry.Lane]) -> dict[registr
     bound = {sku_id for sku_id, _platform, _account in bindings}
     # The full content is only needed to compare with what was pushed: SKUs never bound just
     # need to know whether they are sellable (the first sync of a large catalogue).
-    skus = list(skus_with_catalogue(bound)) + list(
-        Sku.objects.filter(pk__in=sku_ids).exclude(pk__in=bound).select_related("product__producer__commune"))
+    skus = [*catalogue(bound).values(), *catalogue(set(sku_ids) - bound, with_content=False).values()]
     outs = opted_out({sku.product_id for sku in skus})
     result: dict[registry.Lane, set[int]] = defaultdict(set)
     for sku in skus:
-        wanted = is_sellable(sku)
-        content = content_for(sku) if wanted and sku.pk in bound else None
-        for lane in registry.lanes_for_commune(commune_code=sku.product.producer.commune.code, configured=lanes):
+        wanted = sku.sellable
+        content = sku.content
+        for lane in registry.lanes_for_commune(commune_code=sku.commune_code, configured=lanes):
             binding = bindings.get((sku.pk, lane.platform, lane.account))
             listed = wanted and (sku.product_id, lane.platform) not in outs
             if binding is None:
