@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from marketplace.catalog import signals as catalog_signals
 
-from . import registry, services
+from . import selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _enqueue_drain.connectors_drain = True
 
 
 def _record(sku_ids=None, product_ids=None, reason: str = "") -> None:
-    if not registry.lanes():
+    if not selectors.any_platform_configured():
         return  # no platform configured: nothing to keep in step
     if product_ids is not None:
         count = services.outbox_record_products(product_ids=product_ids, reason=reason)
@@ -61,7 +61,7 @@ def on_catalog_changed(sender, product_ids=(), **kwargs) -> None:
     """A certificate (stars, expiry), producer or category changed: the content may differ."""
     if product_ids:
         _record(product_ids=product_ids, reason="changed")
-    elif registry.lanes():
+    elif selectors.any_platform_configured():
         from . import tasks
 
         transaction.on_commit(lambda: tasks.sync_listings.delay(), robust=True)

@@ -16,7 +16,18 @@ from django.utils.translation import gettext as _
 from marketplace.catalog.models import OcopCertificate, Product, Sku
 
 from . import registry
-from .models import Binding, OutboxEntry, Platform, PlatformOptOut, PlatformOrder, RemoteState, SyncState
+from .models import Binding, Connection, OutboxEntry, Platform, PlatformOptOut, PlatformOrder, RemoteState, SyncState
+
+
+def any_platform_configured() -> bool:
+    """Whether at least one lane is configured (`bool(registry.lanes())`), cheaply: lanes from
+    the environment need no query, and without any admin connection row there is no other lane.
+    The catalogue's signals ask this inside every stock change (each checkout)."""
+    if registry.env_lane_keys():
+        return True
+    if not Connection.objects.exists():
+        return False
+    return bool(registry.lanes())
 
 
 def configured_platforms() -> list[str]:

@@ -8,7 +8,6 @@ import logging
 from django.db import transaction
 
 from marketplace.catalog import signals as catalog_signals
-from marketplace.catalog.models import Sku
 
 from . import tasks
 
@@ -32,9 +31,10 @@ def on_product_unpublished(sender, product_ids=(), **kwargs) -> None:
 
 
 def on_stock_changed(sender, sku_ids=(), **kwargs) -> None:
-    ids = sorted(set(Sku.objects.filter(pk__in=list(sku_ids)).values_list("product_id", flat=True)))
+    # The task finds the SKUs' products: no query in the (checkout) transaction that sent this.
+    ids = sorted({int(pk) for pk in sku_ids})
     if ids:
-        _enqueue(tasks.index_products, ids)
+        _enqueue(tasks.index_skus, ids)
 
 
 def on_catalog_changed(sender, product_ids=(), **kwargs) -> None:

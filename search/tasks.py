@@ -22,6 +22,18 @@ def index_products(product_ids: list[int]) -> int:
     return len(product_ids)
 
 
+@shared_task(name="search.tasks.index_skus", **RETRY)
+def index_skus(sku_ids: list[int]) -> int:
+    """Index the products of these SKUs (after a stock change: the worker, not the web request
+    that changed the stock, looks up which products they are)."""
+    from marketplace.catalog.models import Sku
+
+    product_ids = sorted(set(Sku.objects.filter(pk__in=list(sku_ids)).order_by().values_list("product_id", flat=True)))
+    if product_ids:
+        services.search_index_products(product_ids=product_ids)
+    return len(product_ids)
+
+
 @shared_task(name="search.tasks.remove_products", **RETRY)
 def remove_products(product_ids: list[int]) -> int:
     services.search_remove_products(product_ids=product_ids)

@@ -158,7 +158,11 @@ def fold_vietnamese(text: str) -> str:
 
 
 def commune_get(*, code: str) -> AdminUnit | None:
-    return AdminUnit.objects.filter(scheme=AdminUnit.Scheme.Y2025, level=AdminUnit.Level.COMMUNE, code=code).select_related("parent").first()
+    """The commune (2025 list) with this code. Its province is loaded only if asked for: checkout,
+    which looks one up on every order, needs only `parent_id`."""
+    # (scheme, code, level) is unique: at most one row, so no ORDER BY (which `first()` would add).
+    found = AdminUnit.objects.filter(scheme=AdminUnit.Scheme.Y2025, level=AdminUnit.Level.COMMUNE, code=code)
+    return next(iter(found.order_by()[:1]), None)
 
 
 # -- Reservations (checkout) -----------------------------------------------------------------

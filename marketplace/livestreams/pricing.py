@@ -1,6 +1,9 @@
 """The live price, as checkout sees it. Checkout (marketplace.orders) calls these; this module
 never calls checkout.
 
+- `live_window(sku_ids=, at=)`: the (occurrence, featured product) pairs of these SKUs whose
+  window holds `at` — one query, and nothing more when no window is open. Checkout looks it up
+  once and hands it to the two calls below (`window=`), which otherwise look it up themselves.
 - `live_offers(sku_ids=, at=)`: the live offer of each SKU featured in an occurrence whose window
   holds `at` and which still has live units; no offer → the normal price.
 - `live_claim(quantities=, phone=, at=)`: inside checkout's transaction, takes the units from the
@@ -46,12 +49,21 @@ class LiveOffer:
     ends_at: dt.datetime
 
 
-def _window_featured(sku_ids: Iterable[int], at: dt.datetime) -> list[tuple[Occurrence, FeaturedProduct]]:
+Window = list[tuple[Occurrence, FeaturedProduct]]
+
+
+def live_window(*, sku_ids: Iterable[int], at: dt.datetime | None = None) -> Window:
     """(occurrence, featured product) pairs whose window holds `at`, for these SKUs."""
+    return _window_featured(sku_ids, at or timezone.now())
+
+
+def _window_featured(sku_ids: Iterable[int], at: dt.datetime) -> Window:
     sku_ids = list(sku_ids)
-    occurrences = list(Occurrence.objects.filter(
+    # Sorted here rather than by the database (the same order, a cheaper query): with no window
+    # open, this query is all a checkout spends on livestreams.
+    occurrences = sorted(Occurrence.objects.filter(
         status__in=_ACTIVE, session__state__in=_LIVE_STATES, starts_at__lte=at, ends_at__gt=at,
-        session__featured__sku_id__in=sku_ids).distinct())
+        session__featured__sku_id__in=sku_ids).order_by().distinct(), key=lambda o: (o.starts_at, o.pk))
     if not occurrences:
         return []
     by_session: dict[int, list[Occurrence]] = {}
@@ -61,9 +73,12 @@ def _window_featured(sku_ids: Iterable[int], at: dt.datetime) -> list[tuple[Occu
     return [(occurrence, item) for item in featured for occurrence in by_session[item.session_id]]
 
 
-def live_offers(*, sku_ids: Iterable[int], at: dt.datetime | None = None) -> dict[int, LiveOffer]:
+def live_offers(*, sku_ids: Iterable[int], at: dt.datetime | None = None, window: Window | None = None) -> dict[int, LiveOffer]:
+    """`window`: `live_window` for these SKUs at `at`, when the caller already has it."""
     at = at or timezone.now()
-    pairs = _window_featured(sku_ids, at)
+    pairs = _window_featured(sku_ids, at) if window is None else window
+    if not pairs:
+        return {}
     holds = {(h.occurrence_id, h.featured_id): h for h in OccurrenceHold.objects.filter(
         occurrence_id__in={o.pk for o, _f in pairs}, featured_id__in={f.pk for _o, f in pairs})}
     offers: dict[int, LiveOffer] = {}
@@ -100,14 +115,16 @@ def skus_live_price_apply(*, skus: Iterable, at: dt.datetime | None = None) -> N
             sku.normal_price_vnd, sku.price_vnd, sku.live_offer = sku.price_vnd, offer.live_price_vnd, offer
 
 
-def live_claim(*, quantities: dict[int, int], phone: str, at: dt.datetime | None = None) -> dict[int, LiveOffer]:
+def live_claim(*, quantities: dict[int, int], phone: str, at: dt.datetime | None = None,
+               window: Window | None = None) -> dict[int, LiveOffer]:
     """Take live units for every line with a live offer; call inside checkout's transaction.
 
-    All lines or none (the caller's transaction rolls back on LiveLimitError)."""
+    All lines or none (the caller's transaction rolls back on LiveLimitError). `window`:
+    `live_window` for these SKUs at `at`, when the caller already has it."""
     from .services.holds import holds_place
 
     at = at or timezone.now()
-    offers = live_offers(sku_ids=list(quantities), at=at)
+    offers = live_offers(sku_ids=list(quantities), at=at, window=window)
     if not offers:
         return {}
     placed = set(OccurrenceHold.objects.filter(occurrence_id__in={o.occurrence_id for o in offers.values()})
@@ -142,14 +159,21 @@ def _claim_one(offer: LiveOffer, quantity: int, phone: str) -> None:
 
 
 def live_sales_record(*, checkout, claims: dict[int, LiveOffer], link_occurrence_id: int | None = None,
-                      at: dt.datetime | None = None) -> int:
+                      at: dt.datetime | None = None, window: Window | None = None, lines: Iterable | None = None) -> int:
     """Attribute the checkout's lines to occurrences: featured SKUs bought in a window (live price
-    or not) and, for a buyer who came through a session link, every line. Returns rows written."""
+    or not) and, for a buyer who came through a session link, every line. Returns rows written.
+
+    The caller may pass what it already has: `window` (`live_window` at `at` for the lines'
+    SKUs, as given to `live_claim`) and `lines` (the checkout's saved order lines)."""
     from marketplace.orders.models import OrderLine
 
     at = at or timezone.now()
-    lines = list(OrderLine.objects.filter(order__checkout=checkout))
-    window = {(f.sku_id): o.pk for o, f in _window_featured([line.sku_id for line in lines], at)}
+    lines = None if lines is None else list(lines)
+    if lines is None or any(line.pk is None for line in lines):  # e.g. a database whose bulk insert returns no ids
+        lines = list(OrderLine.objects.filter(order__checkout=checkout))
+    sku_ids = {line.sku_id for line in lines}
+    pairs = _window_featured(sku_ids, at) if window is None else [(o, f) for o, f in window if f.sku_id in sku_ids]
+    window = {(f.sku_id): o.pk for o, f in pairs}
     link = _link_occurrence(link_occurrence_id, at)
     rows: dict[tuple[int, int], LiveSale] = {}
     for line in lines:

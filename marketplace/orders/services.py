@@ -4,10 +4,11 @@ Money is integer đồng throughout. Prices always come from the catalogue, neve
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -61,9 +62,11 @@ class CartLine:
 
 
 def _sellable_skus(sku_ids: Sequence[int]) -> dict[int, Sku]:
+    # The producer's commune is for the delivery fee (its parent_id), the stock for the cart's
+    # limit. No ORDER BY: the result is a dict, and ordering costs a good part of this query.
     skus = Sku.objects.filter(
         pk__in=list(sku_ids), is_active=True, product__is_published=True, product__producer__status=Producer.Status.APPROVED
-    ).select_related("product__producer__commune__parent", "stock")
+    ).select_related("product__producer__commune", "stock").order_by()
     return {sku.pk: sku for sku in skus}
 
 
@@ -103,13 +106,23 @@ def cart_add(*, session, sku_id: int, quantity: int = 1) -> int:
     return new
 
 
-def cart_lines(*, session) -> list[CartLine]:
-    """The cart's lines still on sale, grouped by producer (lines no longer sold are left out)."""
+def cart_lines(*, session, live_prices: bool = True) -> list[CartLine]:
+    """The cart's lines still on sale, grouped by producer (lines no longer sold are left out).
+
+    During a live window the featured SKUs show the live price (`live_prices`). A caller that
+    only places the order may leave it out (checkout takes the live offers itself, inside its
+    transaction) and call `cart_live_prices_apply` if it shows the lines after all."""
     cart = {int(k): int(v) for k, v in _cart(session).items()}
     skus = _sellable_skus(list(cart))
-    live_pricing.skus_live_price_apply(skus=skus.values())  # during a live window: the live price
     lines = [CartLine(sku=skus[pk], quantity=qty) for pk, qty in cart.items() if pk in skus and qty > 0]
+    if live_prices:
+        cart_live_prices_apply(lines=lines)
     return sorted(lines, key=lambda line: (line.sku.product.producer.name, line.sku.product.name, line.sku.position, line.sku.pk))
+
+
+def cart_live_prices_apply(*, lines: Sequence[CartLine]) -> None:
+    """For display: during a live window, the live price on these lines' SKUs (in memory only)."""
+    live_pricing.skus_live_price_apply(skus=[line.sku for line in lines])
 
 
 def cart_clear(*, session) -> None:
@@ -154,30 +167,35 @@ def reservation_expiry(*, method: str, now: dt.datetime) -> dt.datetime | None:
 
 def checkout_place(
     *, lines: Sequence[tuple[int, int]], buyer: BuyerData, delivery: DeliveryData, payment_method: str, user=None,
-    live_occurrence_id: int | None = None,
+    live_occurrence_id: int | None = None, skus: Mapping[int, Sku] | None = None,
 ) -> Checkout:
     """Reserve stock for every line and create one order per producer, all or nothing.
 
     COD orders go ahead unpaid; transfer and card orders wait for their payment until
     `reservation_expires_at`, after which `reservations_release_expired` cancels them.
+
+    `skus`: the lines' SKUs when the caller has just loaded them with `cart_lines` (the checkout
+    page), to spare loading them again; they are copied, at the catalogue price.
     """
     quantities = _checked_quantities(lines)
-    skus = _sellable_skus(list(quantities))
+    skus = _checkout_skus(quantities, given=skus)
     if len(skus) != len(quantities):
         raise CheckoutError(_("Một số sản phẩm trong giỏ không còn bán. Vui lòng xem lại giỏ hàng."))
     checkout = _checkout_build(buyer=buyer, delivery=delivery, payment_method=payment_method, user=user)
+    at = checkout.privacy_consent_at
     try:
         with transaction.atomic():
             # Featured SKUs in a live window: units come from the session's hold (already reserved
             # on stock) at the live price, within its caps; every other line reserves as usual.
-            live = live_pricing.live_claim(quantities=quantities, phone=checkout.phone.as_e164, at=checkout.privacy_consent_at)
+            # The window is looked up once, for the claim and for the attribution rows.
+            window = live_pricing.live_window(sku_ids=quantities, at=at)
+            live = live_pricing.live_claim(quantities=quantities, phone=checkout.phone.as_e164, at=at, window=window)
             catalog.stock_reserve(lines=sorted((sku_id, qty) for sku_id, qty in quantities.items() if sku_id not in live))
-            checkout.save()
             for sku_id, offer in live.items():
                 skus[sku_id].price_vnd = offer.live_price_vnd  # in memory only: the order line's price
-            _orders_create(checkout=checkout, skus=skus, quantities=quantities)
-            live_pricing.live_sales_record(checkout=checkout, claims=live, link_occurrence_id=live_occurrence_id,
-                                           at=checkout.privacy_consent_at)
+            order_lines = _orders_create(checkout=checkout, skus=skus, quantities=quantities)
+            live_pricing.live_sales_record(checkout=checkout, claims=live, link_occurrence_id=live_occurrence_id, at=at,
+                                           window=window, lines=order_lines)
             transaction.on_commit(lambda: signals.checkout_placed.send(sender=Checkout, checkout=checkout))
     except live_pricing.LiveLimitError as error:
         raise CheckoutError(error.message) from error
@@ -186,6 +204,22 @@ def checkout_place(
         raise CheckoutError(_("“%(name)s — %(unit)s” chỉ còn %(available)s, không đủ %(requested)s. Vui lòng giảm số lượng.") % {
             "name": sku.product.name, "unit": sku.unit, "available": max(error.available, 0), "requested": error.requested}) from error
     return checkout
+
+
+def _checkout_skus(quantities: dict[int, int], *, given: Mapping[int, Sku] | None) -> dict[int, Sku]:
+    """The sellable SKUs of the lines: the caller's when it has them all, else loaded here.
+
+    The caller's are copies, so the prices set here never reach its instances, and carry the
+    catalogue price even if the caller put a live price on them for display."""
+    if given is None or any(sku_id not in given for sku_id in quantities):
+        return _sellable_skus(list(quantities))
+    skus = {}
+    for sku_id in quantities:
+        sku = skus[sku_id] = copy.copy(given[sku_id])
+        if "normal_price_vnd" in sku.__dict__:  # see live_pricing.skus_live_price_apply
+            sku.price_vnd = sku.__dict__.pop("normal_price_vnd")
+            sku.__dict__.pop("live_offer", None)
+    return skus
 
 
 def _checked_quantities(lines: Sequence[tuple[int, int]]) -> dict[int, int]:
@@ -237,26 +271,30 @@ def _field_error(field: str, messages: list[str]) -> str:
     return f"{str(label).capitalize()}: {' '.join(messages)}" if label else " ".join(messages)
 
 
-def _orders_create(*, checkout: Checkout, skus: dict[int, Sku], quantities: dict[int, int]) -> None:
+def _orders_create(*, checkout: Checkout, skus: dict[int, Sku], quantities: dict[int, int]) -> list[OrderLine]:
+    """Save the checkout (with its total, known beforehand) and its orders; returns the order lines."""
     by_producer: dict[int, list[Sku]] = defaultdict(list)
     for sku in sorted(skus.values(), key=lambda s: s.pk):
         by_producer[sku.product.producer_id].append(sku)
-    total = 0
+    amounts = []
     for producer_skus in by_producer.values():
         producer = producer_skus[0].product.producer
         subtotal = sum(sku.price_vnd * quantities[sku.pk] for sku in producer_skus)
         fee = delivery_fee(producer=producer, commune=checkout.commune, kind=checkout.delivery)
+        amounts.append((producer, producer_skus, subtotal, fee))
+    checkout.total_vnd = sum(subtotal + fee for _p, _s, subtotal, fee in amounts)
+    checkout.save()
+    lines: list[OrderLine] = []
+    for producer, producer_skus, subtotal, fee in amounts:
         order = Order.objects.create(checkout=checkout, producer=producer, subtotal_vnd=subtotal, delivery_fee_vnd=fee, total_vnd=subtotal + fee)
-        OrderLine.objects.bulk_create(
+        lines += OrderLine.objects.bulk_create(
             OrderLine(order=order, sku=sku, sku_code=sku.code, name=sku.product.name, unit=sku.unit,
                       unit_price_vnd=sku.price_vnd, quantity=quantities[sku.pk])
             for sku in producer_skus
         )
         OrderTransition.objects.create(order=order, field=OrderTransition.Field.FULFILMENT, to_state=order.fulfilment_status,
                                        by=checkout.user, note=_("Đặt hàng"))
-        total += order.total_vnd
-    checkout.total_vnd = total
-    checkout.save(update_fields=["total_vnd"])
+    return lines
 
 
 # -- order states -----------------------------------------------------------------------------

@@ -62,13 +62,16 @@ def cart(request):
 
 @never_cache
 def checkout(request):
-    lines = services.cart_lines(session=request.session)
+    posted = request.method == "POST"
+    # A post places the order at the live price the checkout itself claims; the live price is
+    # put on the lines only when the page is shown.
+    lines = services.cart_lines(session=request.session, live_prices=not posted)
     if not lines:
         messages.info(request, _("Giỏ hàng đang trống."))
         return redirect("orders:cart")
-    form = CheckoutForm(request.POST if request.method == "POST" else None)
+    form = CheckoutForm(request.POST if posted else None)
     error = ""
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         data = form.cleaned_data
         try:
             placed = services.checkout_place(
@@ -77,6 +80,7 @@ def checkout(request):
                 delivery=services.DeliveryData(commune_code=data["commune_code"], address_line=data["address_line"], kind=data["delivery"]),
                 payment_method=data["payment_method"], user=request.user,
                 live_occurrence_id=request.session.get(LIVE_LINK_SESSION_KEY),
+                skus={line.sku.pk: line.sku for line in lines},
             )
         except services.CheckoutError as failure:
             error = failure.message
@@ -85,7 +89,9 @@ def checkout(request):
             if placed.payment_method in (PaymentMethod.CARD, PaymentMethod.TRANSFER):
                 return redirect("payments:pay", token=placed.access_token)
             return redirect("orders:order", token=placed.access_token)
-    status = 400 if request.method == "POST" else 200
+    if posted:
+        services.cart_live_prices_apply(lines=lines)
+    status = 400 if posted else 200
     return render(request, "orders/checkout.html", {
         "form": form, "lines": lines, "total_vnd": sum(line.total_vnd for line in lines), "error": error,
     }, status=status)
