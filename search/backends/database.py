@@ -64,8 +64,12 @@ def _fts_migration():
     return importlib.import_module("search.migrations.0002_fulltext_index")
 
 
+def _name_fts_migration():
+    return importlib.import_module("search.migrations.0005_sqlite_name_index")
+
+
 class _Sqlite:
-    """FTS5 over an external-content table (migration 0002)."""
+    """FTS5 over an external-content table (migration 0002), and over the names alone (0005)."""
 
     WEIGHTS = "10.0, 4.0, 1.0"
     CHEAP_NAME_COUNT = True  # a column-filtered FTS5 count reads only the index
@@ -75,14 +79,15 @@ class _Sqlite:
         """A rebuild (inside its transaction) drops the per-row triggers and, at the end, has
         FTS5 rebuild its index from the content table in one pass: about 5x faster than one
         trigger per row. DDL is transactional in SQLite: a failed rebuild restores them."""
-        for statement in _fts_migration().SQLITE_DROP[:3]:  # the three triggers, not the table
-            cursor.execute(statement)
+        for statement in [*_fts_migration().SQLITE_DROP[:3], *_name_fts_migration().SQLITE_DROP[:3]]:
+            cursor.execute(statement)  # the triggers, not the tables
 
     @staticmethod
     def bulk_end(cursor) -> None:
         cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
-        for statement in _fts_migration().SQLITE_CREATE[1:]:  # the triggers, as migration 0002 made them
-            cursor.execute(statement)
+        cursor.execute(_name_fts_migration().SQLITE_FILL)
+        for statement in [*_fts_migration().SQLITE_CREATE[1:], *_name_fts_migration().SQLITE_CREATE[1:]]:
+            cursor.execute(statement)  # the triggers, as the migrations made them
 
     @staticmethod
     def _phrase(phrase: tuple[str, ...], prefix: bool = False) -> str:
@@ -102,12 +107,13 @@ class _Sqlite:
             parts.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
         return " AND ".join(parts)
 
+    # Questions about names go to the name-only table (migration 0005).
     def name_count(self, clauses: Sequence[Clause]) -> tuple[str, list]:
-        return "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH %s", [f"folded_name : ({self._expression(clauses)})"]
+        return "SELECT COUNT(*) FROM search_fts_name WHERE search_fts_name MATCH %s", [self._expression(clauses)]
 
     def name_count_any(self, variants: Sequence[Sequence[Clause]]) -> tuple[str, list]:
         expression = " OR ".join(f"({self._expression(clauses)})" for clauses in variants)
-        return "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH %s", [f"folded_name : ({expression})"]
+        return "SELECT COUNT(*) FROM search_fts_name WHERE search_fts_name MATCH %s", [expression]
 
     def filtered(self, clauses: Sequence[Clause], phrase: tuple[str, ...], at_least: int | None, where: str,
                  where_params: list, lazy: bool) -> tuple[str, list]:
@@ -116,9 +122,9 @@ class _Sqlite:
         the name tier fills the requested page (SQLite evaluates CASE branches lazily)."""
         rank = f"-bm25(search_fts, {self.WEIGHTS})"
         norm = f"(({rank}) / (1.0 + {rank}))"
-        in_name = "search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)"
+        in_name = "search_fts.rowid IN (SELECT rowid FROM search_fts_name WHERE search_fts_name MATCH %s)"
         score = f"CASE WHEN {in_name} THEN 2.0 + {norm} ELSE {'0.0' if lazy else norm} END"
-        params = [f"folded_name : ({self._expression(clauses)})"]
+        params = [self._expression(clauses)]
         if len(phrase) > 1:
             score += " + CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s) THEN 1 ELSE 0 END"
             params.append(self._phrase(phrase))
@@ -130,10 +136,11 @@ class _Sqlite:
 
     def completions(self, clauses: Sequence[Clause]) -> tuple[str, list]:
         sql = (
-            f"SELECT d.product_id, d.name, d.url, d.folded_name FROM search_fts CROSS JOIN {DOC} d ON d.product_id = search_fts.rowid "
-            f"WHERE search_fts MATCH %s ORDER BY bm25(search_fts, {self.WEIGHTS}), d.product_id LIMIT 200"
+            f"SELECT d.product_id, d.name, d.url, d.folded_name FROM search_fts_name CROSS JOIN {DOC} d "
+            f"ON d.product_id = search_fts_name.rowid "
+            f"WHERE search_fts_name MATCH %s ORDER BY bm25(search_fts_name), d.product_id LIMIT 200"
         )
-        return sql, [f"folded_name : ({self._expression(clauses, prefix_last=True)})"]
+        return sql, [self._expression(clauses, prefix_last=True)]
 
 
 class _Postgres:
