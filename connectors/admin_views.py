@@ -1,5 +1,6 @@
-"""Admin views: a product's platforms (with opt-out), sync health, coverage per commune and the
-connections. Each checks scope (cms.permissions), parses, calls one service or selector, responds."""
+"""Admin views: a product's platforms (with opt-out), sync health (with the two actions on platform
+orders needing attention), coverage per commune and the connections. Each checks scope
+(cms.permissions), parses, calls one service or selector, responds."""
 from __future__ import annotations
 
 from django import forms
@@ -8,7 +9,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 from wagtail.admin import messages
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
@@ -17,7 +18,8 @@ from cms.services import OPERATORS_GROUP
 from marketplace.catalog.models import AdminUnit, Product
 
 from . import registry, selectors, services
-from .models import Connection, Platform
+from .models import Connection, Platform, PlatformOrder
+from .services import orders as order_services
 
 
 def is_operator(user) -> bool:
@@ -33,6 +35,16 @@ def product_scope(user, actions=("view", "change")) -> Q | None:
 
 def editor_commune_codes(user) -> set[str]:
     return set(AdminUnit.objects.filter(pk__in=editor_commune_ids(user)).values_list("code", flat=True))
+
+
+def can_view_health(user) -> bool:
+    """Who may open the sync-health view (and use its actions): operators and commune editors."""
+    return is_operator(user) or bool(editor_commune_codes(user))
+
+
+def platform_orders_scope(user):
+    """Platform orders the user may see and handle: operators all (they span communes); others none."""
+    return PlatformOrder.objects.all() if is_operator(user) else PlatformOrder.objects.none()
 
 
 class AdminPage(WagtailAdminTemplateMixin, TemplateView):
@@ -89,14 +101,68 @@ class SyncHealthView(AdminPage):
     header_icon = "pulse"
 
     def dispatch(self, request, *args, **kwargs):
-        if not is_operator(request.user) and not editor_commune_codes(request.user):
+        if not can_view_health(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         scope = None if is_operator(self.request.user) else Q(sku__product__producer__commune_id__in=editor_commune_ids(self.request.user))
         orders = selectors.orders_needing_attention() if scope is None else []
-        return super().get_context_data(lanes=selectors.sync_health(sku_scope=scope), orders=orders, **kwargs)
+        return super().get_context_data(lanes=selectors.sync_health(sku_scope=scope), orders=orders,
+                                        reason_max_length=RejectOrderForm.base_fields["reason"].max_length, **kwargs)
+
+
+class RejectOrderForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do từ chối"), max_length=1000, error_messages={"required": _("Hãy ghi lý do từ chối đơn.")})
+
+
+class AttentionOrderActionView(View):
+    """POST from the health view on one platform order needing attention: "Thử lại" (take it again
+    against today's catalogue) or "Từ chối" (with a reason). Back to the health view with a message;
+    a second submit finds the order handled and changes nothing."""
+
+    http_method_names = ("post",)
+    action = ""  # "retry" | "reject"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_view_health(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, order_id: int):
+        row = get_object_or_404(platform_orders_scope(request.user), pk=order_id)
+        names = {"id": row.external_id, "platform": Platform(row.platform).label}
+        try:
+            if self.action == "retry":
+                result = order_services.attention_order_retry(order_id=row.pk)
+                if result.imported:
+                    messages.success(request, _("Đã nhận đơn %(id)s từ %(platform)s: hàng đã được giữ trong kho, nhà sản xuất đã "
+                                                "được báo đơn mới; đơn sẽ được xác nhận với %(platform)s.") % names)
+                else:
+                    messages.error(request, _("Đơn %(id)s vẫn chưa nhận được: %(reason)s") % {
+                        **names, "reason": result.row.attention_reason})
+            else:
+                form = RejectOrderForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+                    return redirect(_health_orders_url())
+                result = order_services.attention_order_reject(order_id=row.pk, user=request.user,
+                                                              reason=form.cleaned_data["reason"])
+                messages.success(request, _("Đã từ chối đơn %(id)s từ %(platform)s.") % names)
+                if result.rejected_on_platform:
+                    messages.success(request, _("%(platform)s đã nhận lệnh từ chối đơn %(id)s.") % names)
+                else:
+                    messages.warning(request, _("%(platform)s không có cách từ chối đơn qua API: hãy huỷ đơn %(id)s trên trang "
+                                                "người bán của %(platform)s.") % names)
+        except order_services.AttentionOrderHandled as error:
+            messages.warning(request, error.message)
+        except order_services.AttentionOrderError as error:
+            messages.error(request, error.message)
+        return redirect(_health_orders_url())
+
+
+def _health_orders_url() -> str:
+    return reverse("connectors_health") + "#don-can-xu-ly"
 
 
 class CoverageView(AdminPage):

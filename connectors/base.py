@@ -11,7 +11,12 @@ import abc
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+#: A hook an adapter calls before each HTTP request of one operation (every page, a token fetch,
+#: a repeated call): the caller uses it to wait for the credential's rate limiter. Adapters know
+#: nothing about what it does; it may block, and may raise a `connectors.exceptions` error.
+Pace = Callable[[], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,10 +119,20 @@ class PlatformAdapter(abc.ABC):
         """The listing's review state now. Raises NotFound when the platform no longer has it."""
 
     @abc.abstractmethod
-    def list_orders(self, *, since: dt.datetime, until: dt.datetime) -> Iterator[PlatformOrder]:
+    def list_orders(self, *, since: dt.datetime, until: dt.datetime, pace: Pace | None = None) -> Iterator[PlatformOrder]:
         """New and cancelled orders updated (or placed, where that is all the platform offers)
-        between `since` and `until` (aware datetimes), every page read."""
+        between `since` and `until` (aware datetimes), every page read. `pace`, when given, is
+        called before every request (each page, a token fetch)."""
 
     @abc.abstractmethod
-    def acknowledge_order(self, external_id: str) -> None:
-        """Tell the platform the order is stored (ack / confirm / xác nhận)."""
+    def acknowledge_order(self, external_id: str, *, pace: Pace | None = None) -> None:
+        """Tell the platform the order is stored (ack / confirm / xác nhận); `pace` as above."""
+
+    #: Whether the platform's seller API has a call to refuse or cancel an order. None of the
+    #: three specified platforms has one (PostMart, Voso and 37nghean only list and acknowledge
+    #: orders): an order we will not fulfil must be cancelled on the platform's own site.
+    supports_order_reject: bool = False
+
+    def reject_order(self, external_id: str, *, reason: str, pace: Pace | None = None) -> None:
+        """Refuse or cancel an order on the platform (only when `supports_order_reject`)."""
+        raise NotImplementedError(f"{self.slug}: the platform has no call to reject an order")

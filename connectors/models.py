@@ -6,6 +6,7 @@ Voso (one seller account each) and the commune code for 37nghean (one key per co
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -160,11 +161,15 @@ class LaneCursor(models.Model):
 
 
 class PlatformOrder(models.Model):
-    """An order placed on a platform, stored once; linked to the checkout it became."""
+    """An order placed on a platform, stored once; linked to the checkout it became.
+
+    One needing attention is either taken again by an operator (→ imported) or rejected with a
+    reason (→ rejected; it is never acknowledged, and is cancelled on the platform's site)."""
 
     class State(models.TextChoices):
         IMPORTED = "imported", _("Đã nhận")
         NEEDS_ATTENTION = "needs_attention", _("Cần xử lý")
+        REJECTED = "rejected", _("Đã từ chối")
         CANCELLED = "cancelled", _("Đã huỷ trên sàn")
 
     platform = models.CharField(_("sàn"), max_length=12, choices=Platform.choices)
@@ -177,6 +182,10 @@ class PlatformOrder(models.Model):
     placed_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(_("từ chối lúc"), null=True, blank=True)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người từ chối"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    rejection_reason = models.TextField(_("lý do từ chối"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

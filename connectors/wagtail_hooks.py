@@ -1,5 +1,6 @@
 """The connectors in the Wagtail admin: a "Sàn TMĐT" page per product (linked from the product
-page's header and listing menus), sync health, coverage per commune and the connections."""
+page's header and listing menus), sync health (with "Thử lại" / "Từ chối" on platform orders
+needing attention), coverage per commune and the connections."""
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -17,6 +18,10 @@ def register_connector_urls():
     return [
         path("connectors/products/<int:product_id>/", admin_views.ProductPlatformsView.as_view(), name="connectors_product"),
         path("connectors/health/", admin_views.SyncHealthView.as_view(), name="connectors_health"),
+        path("connectors/orders/<int:order_id>/retry/", admin_views.AttentionOrderActionView.as_view(action="retry"),
+             name="connectors_order_retry"),
+        path("connectors/orders/<int:order_id>/reject/", admin_views.AttentionOrderActionView.as_view(action="reject"),
+             name="connectors_order_reject"),
         path("connectors/coverage/", admin_views.CoverageView.as_view(), name="connectors_coverage"),
         path("connectors/connections/", admin_views.ConnectionsView.as_view(), name="connectors_connections"),
     ]

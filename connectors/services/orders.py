@@ -3,6 +3,11 @@ as our checkout, acknowledged on the platform only once stored; cancellations gi
 
 An order we cannot fulfil as sent (an unknown SKU, more than the stock) is stored as needing
 attention — never dropped — and not acknowledged: acknowledging tells the platform we will ship.
+An operator then takes it again against today's catalogue (`attention_order_retry`) or rejects it
+with a reason (`attention_order_reject`).
+
+Every request of an import (each page, each acknowledgement, a token fetch) first waits for the
+credential's rate limiter, shared with the listing sync (`_pacer`).
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from marketplace.orders.models import Checkout, Order, OrderLine, OrderTransitio
 from marketplace.orders.services import TransitionError, order_transition
 
 from .. import registry
-from ..base import OrderStatus
+from ..base import OrderStatus, Pace, PlatformAdapter, PlatformOrderLine
 from ..base import PlatformOrder as RemoteOrder
 from ..exceptions import ConnectorError
 from ..models import LaneCursor, Platform, PlatformOrder
@@ -52,8 +57,7 @@ def orders_import(*, lane: registry.Lane, now: dt.datetime | None = None) -> Imp
     since -= dt.timedelta(minutes=settings.CONNECTOR_ORDER_OVERLAP_MINUTES)
     adapter = registry.adapter_for(lane)
     try:
-        _pace(lane)
-        for remote in adapter.list_orders(since=since, until=now):
+        for remote in adapter.list_orders(since=since, until=now, pace=_pacer(lane, adapter)):
             summary.seen += 1
             order_receive(lane=lane, order=remote, summary=summary)
     except ConnectorError as error:
@@ -65,9 +69,17 @@ def orders_import(*, lane: registry.Lane, now: dt.datetime | None = None) -> Imp
     return summary
 
 
-def _pace(lane: registry.Lane) -> None:
-    if settings.CONNECTOR_RATE_LIMITS:
-        limiter().acquire(lane.key, max(1, round(registry.adapter_for(lane).rate_per_second)))
+def _pacer(lane: registry.Lane, adapter: PlatformAdapter) -> Pace | None:
+    """The hook the adapter calls before each request: wait for the lane's limiter (the one the
+    listing sync uses, shared by every worker process). None when rate limits are off."""
+    if not settings.CONNECTOR_RATE_LIMITS:
+        return None
+    key, limit = lane.key, max(1, round(adapter.rate_per_second))
+
+    def pace() -> None:
+        limiter().acquire(key, limit)
+
+    return pace
 
 
 def order_receive(*, lane: registry.Lane, order: RemoteOrder, summary: ImportSummary | None = None) -> PlatformOrder:
@@ -172,12 +184,12 @@ def orders_acknowledge_pending(*, lane: registry.Lane, summary: ImportSummary | 
     """Acknowledge stored orders not yet acknowledged (an ack that failed is tried again here)."""
     summary = summary or ImportSummary()
     adapter = registry.adapter_for(lane)
+    pace = _pacer(lane, adapter)
     pending = PlatformOrder.objects.filter(platform=lane.platform, account=lane.account, state=PlatformOrder.State.IMPORTED,
                                            acknowledged_at__isnull=True).order_by("pk")
     for row in pending:
         try:
-            _pace(lane)
-            adapter.acknowledge_order(row.external_id)
+            adapter.acknowledge_order(row.external_id, pace=pace)
         except ConnectorError as error:
             summary.errors.append(f"{row.external_id}: {error.message}")
             continue
@@ -190,3 +202,108 @@ def _payload(order: RemoteOrder) -> dict:
     data = dataclasses.asdict(order)
     data["created_at"] = order.created_at.isoformat()
     return data
+
+
+def _order_from_payload(data: dict) -> RemoteOrder:
+    """The platform order as it was stored by `_payload`."""
+    line_fields = {f.name for f in dataclasses.fields(PlatformOrderLine)}
+    order_fields = {f.name for f in dataclasses.fields(RemoteOrder)}
+    values = {key: value for key, value in data.items() if key in order_fields}
+    values["status"] = OrderStatus(values.get("status") or OrderStatus.NEW)
+    values["created_at"] = dt.datetime.fromisoformat(values["created_at"])
+    values["lines"] = tuple(PlatformOrderLine(**{k: v for k, v in line.items() if k in line_fields})
+                            for line in values.get("lines") or ())
+    return RemoteOrder(**values)
+
+
+# --- orders needing attention: the operator's two actions ---------------------------------------
+
+class AttentionOrderError(Exception):
+    """The action cannot be done (no reason given, the platform refused); `message` is for the
+    operator."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AttentionOrderHandled(AttentionOrderError):
+    """The order no longer needs attention (a second submit, or handled meanwhile): nothing done."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryResult:
+    row: PlatformOrder
+    imported: bool  # stock taken and the checkout made; else `row.attention_reason` says why not
+
+
+@dataclasses.dataclass(frozen=True)
+class RejectResult:
+    row: PlatformOrder
+    rejected_on_platform: bool  # False: the platform has no such call; it must be cancelled on its site
+
+
+def _locked_attention_order(order_id: int) -> PlatformOrder:
+    """The row, locked until the transaction ends, if it still needs attention (a second submit
+    of the same action, or the other action, finds it handled and changes nothing)."""
+    row = PlatformOrder.objects.select_for_update().filter(pk=order_id).first()
+    if row is None:
+        raise AttentionOrderError(_("Không tìm thấy đơn từ sàn này."))
+    if row.state != PlatformOrder.State.NEEDS_ATTENTION:
+        raise AttentionOrderHandled(_("Đơn %(id)s đã được xử lý trước đó (%(state)s).") % {
+            "id": row.external_id, "state": row.get_state_display()})
+    return row
+
+
+def attention_order_retry(*, order_id: int) -> RetryResult:
+    """Take an order needing attention again with the import's own rule against today's
+    catalogue (after a restock or a corrected SKU code). On success it is imported exactly as
+    the import would have done it (checkout, orders, stock held, the producer told through
+    `checkout_placed`), and its acknowledgement is sent after the commit (or by the next import).
+    On failure the stored reason is brought up to date."""
+    with transaction.atomic():
+        row = _locked_attention_order(order_id)
+        problem = _take(row, _order_from_payload(row.payload))
+        if problem:
+            row.attention_reason = problem
+            row.save(update_fields=["attention_reason"])
+            return RetryResult(row=row, imported=False)
+        row.state, row.attention_reason = PlatformOrder.State.IMPORTED, ""
+        row.save(update_fields=["state", "attention_reason"])
+        if row.acknowledged_at is None:
+            transaction.on_commit(_acknowledge_later(row.platform, row.account), robust=True)
+    return RetryResult(row=row, imported=True)
+
+
+def _acknowledge_later(platform: str, account: str):
+    def enqueue():
+        from ..tasks import acknowledge_orders
+
+        acknowledge_orders.delay(platform, account)
+
+    return enqueue
+
+
+def attention_order_reject(*, order_id: int, user, reason: str, now: dt.datetime | None = None) -> RejectResult:
+    """Refuse an order needing attention: who, when and why are recorded and it leaves the list.
+    It is never acknowledged; no stock was taken for it, so none is given back. Where the
+    platform has a call to reject an order it is made first (the row stays as it was if that
+    fails); the three specified platforms have none, so the operator cancels it on their site."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AttentionOrderError(_("Hãy ghi lý do từ chối đơn."))
+    with transaction.atomic():
+        row = _locked_attention_order(order_id)
+        lane = registry.lane_get(platform=row.platform, account=row.account)
+        adapter = registry.adapter_for(lane) if lane else None
+        on_platform = bool(adapter and adapter.supports_order_reject)
+        if on_platform:
+            try:
+                adapter.reject_order(row.external_id, reason=reason, pace=_pacer(lane, adapter))
+            except ConnectorError as error:
+                raise AttentionOrderError(_("%(platform)s không nhận lệnh từ chối đơn %(id)s: %(error)s") % {
+                    "platform": Platform(row.platform).label, "id": row.external_id, "error": error.message}) from error
+        row.state, row.rejected_at = PlatformOrder.State.REJECTED, now or timezone.now()
+        row.rejected_by, row.rejection_reason = user, reason
+        row.save(update_fields=["state", "rejected_at", "rejected_by", "rejection_reason"])
+    return RejectResult(row=row, rejected_on_platform=on_platform)
