@@ -12,6 +12,10 @@ import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .http import ConnectorSession
 
 #: A hook an adapter calls before each HTTP request of one operation (every page, a token fetch,
 #: a repeated call): the caller uses it to wait for the credential's rate limiter. Adapters know
@@ -88,6 +92,9 @@ class PlatformAdapter(abc.ABC):
     slug: str  # "postmart" | "voso" | "nghean37"
     #: polite request rate for one credential (calls per second), from the platform's document
     rate_per_second: float
+    #: the one outgoing HTTP session (connectors.http.ConnectorSession): the synchroniser paces
+    #: every request through it (`session.paced`)
+    session: ConnectorSession
 
     @abc.abstractmethod
     def create(self, content: ListingContent, *, idempotency_key: str) -> RemoteListing:

@@ -8,6 +8,10 @@ answer or one of `connectors.exceptions`.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -46,11 +50,27 @@ class ConnectorSession(requests.Session):
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=_no_retry_after_sending())
         self.mount("http://", adapter)
         self.mount("https://", adapter)
+        self._hooks = threading.local()
+
+    @contextlib.contextmanager
+    def paced(self, pace: Callable[[], None]) -> Iterator[None]:
+        """Call `pace()` before every request this thread sends inside the block (the rate
+        limiter's wait), whatever the adapter's method does: a create that first reads the
+        category list, a 409 resolved with a read and a write, a token fetch."""
+        previous = getattr(self._hooks, "pace", None)
+        self._hooks.pace = pace
+        try:
+            yield
+        finally:
+            self._hooks.pace = previous
 
     def request(self, method, url, *args, timeout=_UNSET, **kwargs):  # noqa: D102 - requests' signature
         if timeout is _UNSET:
             timeout = self.default_timeout
         _check_timeout(timeout)
+        pace = getattr(self._hooks, "pace", None)
+        if pace is not None:
+            pace()
         try:
             return super().request(method, url, *args, timeout=timeout, **kwargs)
         except requests.Timeout as exc:

@@ -183,7 +183,8 @@ def _work(run: LaneRun, binding: Binding, content, action: Action, summary: Drai
         recorder.add(binding, finish_unchanged(binding))
         summary.unchanged += 1
     else:
-        outcome = perform(_Paced(run), binding, content, action)
+        with run.adapter.session.paced(_pacer(run)):
+            outcome = perform(run.adapter, binding, content, action)
         summary.calls += outcome.calls
         summary.writes += outcome.calls if action in WRITES else 0
         summary.polls += 1 if action == Action.POLL else 0
@@ -230,22 +231,18 @@ class Recorder:
             insert_many(SyncLog, logs)
 
 
-class _Paced:
-    """The lane's adapter; every call after the first of one piece of work waits for the limiter
-    (the first was paid for by the scheduler)."""
+def _pacer(run: LaneRun):
+    """Before each HTTP request of one piece of work: the first was paid for by the scheduler's
+    grant; every further one (a category read before a create, a 409 resolved by a read and a
+    write, a token fetch) waits for the limiter, so the platform never sees more than we count."""
+    first = True
+    limited = settings.CONNECTOR_RATE_LIMITS
 
-    def __init__(self, run: LaneRun):
-        self._run, self._first = run, True
+    def pace() -> None:
+        nonlocal first
+        if first:
+            first = False
+        elif limited:
+            limiter().acquire(run.lane.key, run.limit)
 
-    def __getattr__(self, name):
-        attr = getattr(self._run.adapter, name)
-        if not callable(attr):
-            return attr
-
-        def paced(*args, **kwargs):
-            if not self._first and settings.CONNECTOR_RATE_LIMITS:
-                limiter().acquire(self._run.lane.key, self._run.limit)
-            self._first = False
-            return attr(*args, **kwargs)
-
-        return paced
+    return pace
