@@ -13,6 +13,7 @@ Elasticsearch 7/8 and OpenSearch server accepts.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -163,25 +164,25 @@ class ElasticsearchBackend(SearchBackend):
     def _search(self, query: SearchQuery) -> SearchResult:
         tokens = analysis.query_words(query.text)
         if not tokens:
-            return self._run(query, [], phrase=(), fuzzy=False)[0]
+            return self._run(query, [], phrase=(), fuzzy=False).result()
         clauses = analysis.expand(tokens, analysis.load_synonyms())
-        result, best = self._run(query, clauses, phrase=tuple(tokens), fuzzy=False)
-        if result.total and (len(tokens) == 1 or best >= NAME_MATCH):
-            return result
-        fuzzy, fuzzy_best = self._run(query, clauses, phrase=(), fuzzy=True)
-        suggestion = analysis.spell_like(clauses, fuzzy.results[0].name) if fuzzy.results else None
-        corrected = fuzzy_best >= NAME_MATCH and analysis.few_changes(tokens, suggestion)
-        if result.total and not corrected:
-            return result
+        literal = self._run(query, clauses, phrase=tuple(tokens), fuzzy=False)
+        if literal.total and (len(tokens) == 1 or literal.best >= NAME_MATCH):
+            return literal.result()
+        fuzzy = self._run(query, clauses, phrase=(), fuzzy=True)
+        suggestion = analysis.spell_like(clauses, fuzzy.hits[0].name) if fuzzy.hits else None
+        corrected = fuzzy.best >= NAME_MATCH and analysis.few_changes(tokens, suggestion)
+        if literal.total and not corrected:
+            return literal.result()
         if not corrected and len(clauses) >= 4:
-            relaxed, _best = self._run(query, clauses, phrase=(), fuzzy=False, at_least=len(clauses) - 1)
+            relaxed = self._run(query, clauses, phrase=(), fuzzy=False, at_least=len(clauses) - 1)
             if relaxed.total:
-                return relaxed
+                return relaxed.result()
         did_you_mean = suggestion if corrected and analysis.query_words(suggestion) != tokens else None
-        return SearchResult(fuzzy.results, fuzzy.total, fuzzy.facets, did_you_mean, fuzzy.page, fuzzy.per_page)
+        return fuzzy.result(did_you_mean)
 
     def _run(self, query: SearchQuery, clauses: list[Clause], phrase: tuple[str, ...], fuzzy: bool,
-             at_least: int | None = None) -> tuple[SearchResult, float]:
+             at_least: int | None = None) -> "_Answer":
         body: dict = {
             "query": {"bool": {"must": _text_query(clauses, phrase, fuzzy, at_least), "filter": _filters(query)}},
             "sort": SORTS[query.sort if clauses or query.sort != Sort.RELEVANCE else Sort.NEWEST],
@@ -196,8 +197,7 @@ class ElasticsearchBackend(SearchBackend):
         best = answer["hits"].get("max_score") or 0.0
         if query.sort != Sort.RELEVANCE and clauses:
             best = self._best_score(body)
-        facets = _facets(answer.get("aggregations", {})) if total else {}
-        return SearchResult(hits, total, facets, None, query.page, query.per_page), float(best)
+        return _Answer(query, hits, total, float(best), answer.get("aggregations", {}) if total else {})
 
     def _best_score(self, body: dict) -> float:
         answer = self.client.search(index=self.alias, body={"query": body["query"], "size": 1})
@@ -224,6 +224,22 @@ class ElasticsearchBackend(SearchBackend):
                 seen.add(row["name"])
                 suggestions.append(Suggestion(text=row["name"], product_id=row["product_id"], url=row.get("url", "")))
         return suggestions[:limit]
+
+
+@dataclasses.dataclass
+class _Answer:
+    """One request's answer; its facets are read only if it is the one returned (the typo path
+    asks two or three times, and hundreds of commune buckets are not free to read)."""
+
+    query: SearchQuery
+    hits: list[SearchHit]
+    total: int
+    best: float
+    aggregations: dict
+
+    def result(self, did_you_mean: str | None = None) -> SearchResult:
+        facets = _facets(self.aggregations) if self.aggregations else {}
+        return SearchResult(self.hits, self.total, facets, did_you_mean, self.query.page, self.query.per_page)
 
 
 def _alternative(phrase: tuple[str, ...], fuzzy: bool, fields: list[str]) -> dict:
