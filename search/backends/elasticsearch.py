@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from elastic_transport import Urllib3HttpNode
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, OrjsonSerializer, TransportError, helpers
 from elasticsearch_dsl import Date, Document, Index, Integer, Keyword, Long, Text, analyzer, token_filter
 
 from .. import analysis
@@ -91,8 +91,9 @@ class ElasticsearchBackend(SearchBackend):
     def __init__(self, url: str | None = None, index: str | None = None, timeout: float = 5.0):
         self.url = url or settings.ELASTICSEARCH_URL
         self.alias = index or getattr(settings, "ELASTICSEARCH_INDEX", "ocop-products")
+        # orjson reads an answer with hundreds of facet buckets several times faster than json.
         self.client = Elasticsearch(self.url, node_class=PlainJsonNode, request_timeout=timeout,
-                                    retry_on_timeout=True, max_retries=2)
+                                    retry_on_timeout=True, max_retries=2, serializer=OrjsonSerializer())
 
     # -- indexing ---------------------------------------------------------------------------
     def _new_index(self) -> str:
