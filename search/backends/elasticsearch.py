@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import operator
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -317,8 +318,7 @@ FACETS = ("province", "commune", "category")
 _AGGREGATIONS = _build_aggregations()
 
 
-def _by_count_then_label(facet: FacetValue) -> tuple[int, str]:
-    return -facet.count, facet.label
+_LABEL, _COUNT = operator.itemgetter(1), operator.itemgetter(2)  # FacetValue.label, .count
 
 
 def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
@@ -329,7 +329,9 @@ def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
             key, _bar, label = bucket["key"].partition("|")
             if key != "":
                 values.append(FacetValue(key, label or key, bucket["doc_count"]))
-        values.sort(key=_by_count_then_label)
+        # By count, then label: two stable sorts in C (hundreds of commune values per search).
+        values.sort(key=_LABEL)
+        values.sort(key=_COUNT, reverse=True)
         facets[name] = values
     stars = aggregations.get("ocop_stars", {}).get("buckets", {})
     facets["ocop_stars"] = [FacetValue(s, f"Từ {s} sao", stars[s]["doc_count"]) for s in ("5", "4", "3")
