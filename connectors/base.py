@@ -11,16 +11,11 @@ import abc
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .http import ConnectorSession
-
-#: A hook an adapter calls before each HTTP request of one operation (every page, a token fetch,
-#: a repeated call): the caller uses it to wait for the credential's rate limiter. Adapters know
-#: nothing about what it does; it may block, and may raise a `connectors.exceptions` error.
-Pace = Callable[[], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +87,8 @@ class PlatformAdapter(abc.ABC):
     slug: str  # "postmart" | "voso" | "nghean37"
     #: polite request rate for one credential (calls per second), from the platform's document
     rate_per_second: float
-    #: the one outgoing HTTP session (connectors.http.ConnectorSession): the synchroniser paces
-    #: every request through it (`session.paced`)
+    #: the one outgoing HTTP session (connectors.http.ConnectorSession): callers pace every
+    #: request of an operation through it (`session.paced`: pages, a token fetch, a retry)
     session: ConnectorSession
 
     @abc.abstractmethod
@@ -126,20 +121,19 @@ class PlatformAdapter(abc.ABC):
         """The listing's review state now. Raises NotFound when the platform no longer has it."""
 
     @abc.abstractmethod
-    def list_orders(self, *, since: dt.datetime, until: dt.datetime, pace: Pace | None = None) -> Iterator[PlatformOrder]:
+    def list_orders(self, *, since: dt.datetime, until: dt.datetime) -> Iterator[PlatformOrder]:
         """New and cancelled orders updated (or placed, where that is all the platform offers)
-        between `since` and `until` (aware datetimes), every page read. `pace`, when given, is
-        called before every request (each page, a token fetch)."""
+        between `since` and `until` (aware datetimes), every page read."""
 
     @abc.abstractmethod
-    def acknowledge_order(self, external_id: str, *, pace: Pace | None = None) -> None:
-        """Tell the platform the order is stored (ack / confirm / xác nhận); `pace` as above."""
+    def acknowledge_order(self, external_id: str) -> None:
+        """Tell the platform the order is stored (ack / confirm / xác nhận)."""
 
     #: Whether the platform's seller API has a call to refuse or cancel an order. None of the
     #: three specified platforms has one (PostMart, Voso and 37nghean only list and acknowledge
     #: orders): an order we will not fulfil must be cancelled on the platform's own site.
     supports_order_reject: bool = False
 
-    def reject_order(self, external_id: str, *, reason: str, pace: Pace | None = None) -> None:
+    def reject_order(self, external_id: str, *, reason: str) -> None:
         """Refuse or cancel an order on the platform (only when `supports_order_reject`)."""
         raise NotImplementedError(f"{self.slug}: the platform has no call to reject an order")

@@ -53,10 +53,12 @@ class ConnectorSession(requests.Session):
         self._hooks = threading.local()
 
     @contextlib.contextmanager
-    def paced(self, pace: Callable[[], None]) -> Iterator[None]:
-        """Call `pace()` before every request this thread sends inside the block (the rate
-        limiter's wait), whatever the adapter's method does: a create that first reads the
-        category list, a 409 resolved with a read and a write, a token fetch."""
+    def paced(self, pace: Callable[[], None] | None) -> Iterator[None]:
+        """Call `pace()` (unless None) before every request this thread sends inside the block
+        (the rate limiter's wait), whatever the adapter's method does: each page of a listing, a
+        create that first reads the category list, a 409 resolved with a read and a write, a
+        token fetch. A signed request (Voso) waits after signing: the limiter's wait (at most a
+        minute) is well inside the 300 s a signature's timestamp stays valid."""
         previous = getattr(self._hooks, "pace", None)
         self._hooks.pace = pace
         try:

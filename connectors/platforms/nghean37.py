@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from connectors.base import (
-    ListingContent, OrderStatus, Pace, PlatformAdapter, PlatformOrder, PlatformOrderLine, RemoteListing, RemoteStatus,
+    ListingContent, OrderStatus, PlatformAdapter, PlatformOrder, PlatformOrderLine, RemoteListing, RemoteStatus,
 )
 from connectors.exceptions import AlreadyExists, NotFound, RetryableError
 from connectors.http import ConnectorSession
@@ -137,13 +137,13 @@ class NgheAn37Adapter(PlatformAdapter):
         return RemoteListing(str(data.get("ma") or external_id), status, reason=str(data.get("ly_do") or ""),
                              price_vnd=price, updated_at=updated)
 
-    def list_orders(self, *, since: dt.datetime, until: dt.datetime, pace: Pace | None = None) -> Iterator[PlatformOrder]:
+    def list_orders(self, *, since: dt.datetime, until: dt.datetime) -> Iterator[PlatformOrder]:
         """Orders *placed* on the days of [since, until] (the portal filters by order date only)."""
         params = {"tu_ngay": format_day(since), "den_ngay": format_day(until)}
         seen: set[str] = set()
         page, pages = 1, 1
         while page <= min(pages, MAX_ORDER_PAGES):
-            response = self._call("GET", "/api/don-hang", pace=pace, params={**params, "trang": page})
+            response = self._call("GET", "/api/don-hang", params={**params, "trang": page})
             data = self._expect(response, 200)
             pages = field(data, "tong_so_trang", int, response=response)
             for raw in field(data, "du_lieu", list, response=response):
@@ -153,8 +153,8 @@ class NgheAn37Adapter(PlatformAdapter):
                     yield order
             page += 1
 
-    def acknowledge_order(self, external_id: str, *, pace: Pace | None = None) -> None:
-        self._expect(self._call("POST", f"/api/don-hang/{quote_id(external_id)}/xac-nhan", pace=pace), 200, 204)
+    def acknowledge_order(self, external_id: str) -> None:
+        self._expect(self._call("POST", f"/api/don-hang/{quote_id(external_id)}/xac-nhan"), 200, 204)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -186,9 +186,7 @@ class NgheAn37Adapter(PlatformAdapter):
         except ValueError as exc:
             raise RetryableError(f"37nghean: malformed product answer: {exc}", body=_dump(data)) from exc
 
-    def _call(self, method: str, path: str, *, pace: Pace | None = None, **kwargs) -> requests.Response:
-        if pace is not None:
-            pace()
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {"X-Api-Key": self._api_key, "Accept": "application/json"}
         return self.session.request(method, self.base_url + path, headers=headers, **kwargs)
 

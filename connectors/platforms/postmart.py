@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from connectors.base import (
-    ListingContent, OrderStatus, Pace, PlatformAdapter, PlatformOrder, PlatformOrderLine, RemoteListing, RemoteStatus,
+    ListingContent, OrderStatus, PlatformAdapter, PlatformOrder, PlatformOrderLine, RemoteListing, RemoteStatus,
 )
 from connectors.exceptions import AlreadyExists, FinalError, NotFound, RetryableError
 from connectors.http import ConnectorSession
@@ -100,19 +100,19 @@ class PostMartAdapter(PlatformAdapter):
         data = self._expect(response, 200)
         return self._listing(data, response)
 
-    def list_orders(self, *, since: dt.datetime, until: dt.datetime, pace: Pace | None = None) -> Iterator[PlatformOrder]:
+    def list_orders(self, *, since: dt.datetime, until: dt.datetime) -> Iterator[PlatformOrder]:
         seen: set[tuple[str, str]] = set()
         for status in ("new", "cancelled"):
             params = {"status": status, "updated_since": since.isoformat(), "limit": ORDER_PAGE_SIZE}
-            for item, response in self._pages("/api/v1/orders", params, pace=pace):
+            for item, response in self._pages("/api/v1/orders", params):
                 order = parse_order(item, response)
                 updated = parse_iso(item.get("updated_at", item.get("created_at")), response=response)
                 if updated <= until and (order.external_id, order.status) not in seen:
                     seen.add((order.external_id, order.status))
                     yield order
 
-    def acknowledge_order(self, external_id: str, *, pace: Pace | None = None) -> None:
-        self._expect(self._call("POST", f"/api/v1/orders/{quote_id(external_id)}/ack", pace=pace), 200, 204)
+    def acknowledge_order(self, external_id: str) -> None:
+        self._expect(self._call("POST", f"/api/v1/orders/{quote_id(external_id)}/ack"), 200, 204)
 
     # --- products ------------------------------------------------------------------------
 
@@ -153,10 +153,10 @@ class PostMartAdapter(PlatformAdapter):
         parents = {row.get("parent_id") for row in rows}
         return [(str(row.get("name", "")), row["id"]) for row in rows if "id" in row and row["id"] not in parents]
 
-    def _pages(self, path: str, params: dict, *, pace: Pace | None = None) -> Iterator[tuple[dict, requests.Response]]:
+    def _pages(self, path: str, params: dict) -> Iterator[tuple[dict, requests.Response]]:
         cursor = None
         while True:
-            response = self._call("GET", path, pace=pace, params={**params, **({"cursor": cursor} if cursor else {})})
+            response = self._call("GET", path, params={**params, **({"cursor": cursor} if cursor else {})})
             data = self._expect(response, 200)
             for item in field(data, "items", list, response=response):
                 yield item, response
@@ -166,35 +166,28 @@ class PostMartAdapter(PlatformAdapter):
 
     # --- transport, auth and error rules -------------------------------------------------
 
-    def _call(self, method: str, path: str, *, pace: Pace | None = None, **kwargs) -> requests.Response:
-        """One API call (with a new token once if the platform revoked ours); `pace` runs before
-        each request it makes, the token fetch included."""
-        token = self._access_token(pace=pace)
-        response = self._send(method, path, token, pace=pace, **kwargs)
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
+        token = self._access_token()
+        response = self._send(method, path, token, **kwargs)
         if response.status_code == 401 and _error_code(response) == "invalid_token":
-            response = self._send(method, path, self._access_token(stale=token, pace=pace), pace=pace, **kwargs)
+            response = self._send(method, path, self._access_token(stale=token), **kwargs)
             if response.status_code == 401 and _error_code(response) == "invalid_token":
                 raise RetryableError("PostMart: a fresh token was refused too", status=401, body=snippet(response))
         return response
 
-    def _send(self, method: str, path: str, token: str, *, pace: Pace | None = None, headers: dict | None = None,
-              **kwargs) -> requests.Response:
-        if pace is not None:
-            pace()
+    def _send(self, method: str, path: str, token: str, *, headers: dict | None = None, **kwargs) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})}
         return self.session.request(method, self.base_url + path, headers=headers, **kwargs)
 
-    def _access_token(self, *, stale: str | None = None, pace: Pace | None = None) -> str:
+    def _access_token(self, *, stale: str | None = None) -> str:
         with self._token_lock:
             fresh = self._token and self._token != stale and time.monotonic() < self._token_expires_at
             if not fresh:
-                self._token, lifetime = self._fetch_token(pace=pace)
+                self._token, lifetime = self._fetch_token()
                 self._token_expires_at = time.monotonic() + max(lifetime - 30, lifetime * 0.9)
             return self._token
 
-    def _fetch_token(self, *, pace: Pace | None = None) -> tuple[str, float]:
-        if pace is not None:
-            pace()
+    def _fetch_token(self) -> tuple[str, float]:
         response = self.session.post(f"{self.base_url}/oauth/token", data={
             "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self._client_secret,
         }, headers={"Accept": "application/json"})

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from connectors.base import (
-    ListingContent, OrderStatus, Pace, PlatformAdapter, PlatformOrder, PlatformOrderLine, RemoteListing, RemoteStatus,
+    ListingContent, OrderStatus, PlatformAdapter, PlatformOrder, PlatformOrderLine, RemoteListing, RemoteStatus,
 )
 from connectors.exceptions import AlreadyExists, FinalError, NotFound, RateLimited, RetryableError
 from connectors.http import ConnectorSession
@@ -125,18 +125,18 @@ class VosoAdapter(PlatformAdapter):
             raise RetryableError("Voso: malformed item.get answer", body=json.dumps(data, ensure_ascii=False)[:2000])
         return RemoteListing(str(data.get("item_id") or external_id), status, reason=str(data.get("ban_reason") or ""))
 
-    def list_orders(self, *, since: dt.datetime, until: dt.datetime, pace: Pace | None = None) -> Iterator[PlatformOrder]:
+    def list_orders(self, *, since: dt.datetime, until: dt.datetime) -> Iterator[PlatformOrder]:
         start, end = math.floor(since.timestamp()), math.ceil(until.timestamp())
         seen: set[tuple[str, OrderStatus]] = set()
         for status in ("to_confirm", "cancelled"):
-            for raw in self._orders_in(status, start, end, pace=pace):
+            for raw in self._orders_in(status, start, end):
                 order = parse_order(raw)
                 if (order.external_id, order.status) not in seen:
                     seen.add((order.external_id, order.status))
                     yield order
 
-    def acknowledge_order(self, external_id: str, *, pace: Pace | None = None) -> None:
-        self.call("order.confirm", {"order_sn": external_id}, pace=pace)
+    def acknowledge_order(self, external_id: str) -> None:
+        self.call("order.confirm", {"order_sn": external_id})
 
     # --- internals -------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ class VosoAdapter(PlatformAdapter):
             raise RetryableError("Voso: malformed category.list answer", body=repr(rows)[:2000])
         return [(str(r.get("name", "")), r["cat_code"]) for r in rows if isinstance(r, dict) and "cat_code" in r]
 
-    def _orders_in(self, status: str, start: int, end: int, *, pace: Pace | None = None) -> list[dict]:
+    def _orders_in(self, status: str, start: int, end: int) -> list[dict]:
         """Every order of one time window. Paging is only trusted while `total` stays the same;
         a window that moved is read again (keeping what was seen), a crowded one is split."""
         found: dict[str, dict] = {}
@@ -163,11 +163,11 @@ class VosoAdapter(PlatformAdapter):
             page, stable, first_total = 1, True, None
             while True:
                 data = self.call("order.list", {"status": status, "page": page, "page_size": ORDER_PAGE_SIZE,
-                                                "start_time": start, "end_time": end}, pace=pace)
+                                                "start_time": start, "end_time": end})
                 total = field(data, "total", int)
                 if first_total is None and total > WINDOW_MAX_ORDERS and end > start:
                     middle = (start + end) // 2
-                    return self._orders_in(status, start, middle, pace=pace) + self._orders_in(status, middle + 1, end, pace=pace)
+                    return self._orders_in(status, start, middle) + self._orders_in(status, middle + 1, end)
                 first_total = total if first_total is None else first_total
                 orders = field(data, "orders", list)
                 found.update((str(o.get("order_sn")), o) for o in orders if isinstance(o, dict))
@@ -180,19 +180,16 @@ class VosoAdapter(PlatformAdapter):
                 break
         return list(found.values())
 
-    def call(self, method: str, params: dict, *, pace: Pace | None = None) -> Any:
-        """One signed call; the `data` of a code-0 answer, else the typed error. `pace` runs before
-        each request (the call is sent again once after a clock correction)."""
-        response = self._post(method, params, pace)
+    def call(self, method: str, params: dict) -> Any:
+        """One signed call; the `data` of a code-0 answer, else the typed error."""
+        response = self._post(method, params)
         payload = self._payload(response)
         if payload.get("code") == 1002 and self._learn_clock(response):
-            response = self._post(method, params, pace)
+            response = self._post(method, params)
             payload = self._payload(response)
         return _data_or_raise(method, payload, response)
 
-    def _post(self, method: str, params: dict, pace: Pace | None = None) -> requests.Response:
-        if pace is not None:
-            pace()  # before the timestamp is taken: a long wait must not age the signature
+    def _post(self, method: str, params: dict) -> requests.Response:
         fields = {"app_key": self.app_key, "shop_id": self.shop_id,
                   "timestamp": str(int(time.time() + self.clock_offset)),
                   "data": json.dumps(params, ensure_ascii=False, separators=(",", ":"))}

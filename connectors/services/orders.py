@@ -7,7 +7,7 @@ An operator then takes it again against today's catalogue (`attention_order_retr
 with a reason (`attention_order_reject`).
 
 Every request of an import (each page, each acknowledgement, a token fetch) first waits for the
-credential's rate limiter, shared with the listing sync (`_pacer`).
+credential's rate limiter, shared with the listing sync (`_pacer`, through `session.paced`).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -28,7 +29,7 @@ from marketplace.orders.models import Checkout, Order, OrderLine, OrderTransitio
 from marketplace.orders.services import TransitionError, order_transition
 
 from .. import registry
-from ..base import OrderStatus, Pace, PlatformAdapter, PlatformOrderLine
+from ..base import OrderStatus, PlatformAdapter, PlatformOrderLine
 from ..base import PlatformOrder as RemoteOrder
 from ..exceptions import ConnectorError
 from ..models import LaneCursor, Platform, PlatformOrder
@@ -57,9 +58,10 @@ def orders_import(*, lane: registry.Lane, now: dt.datetime | None = None) -> Imp
     since -= dt.timedelta(minutes=settings.CONNECTOR_ORDER_OVERLAP_MINUTES)
     adapter = registry.adapter_for(lane)
     try:
-        for remote in adapter.list_orders(since=since, until=now, pace=_pacer(lane, adapter)):
-            summary.seen += 1
-            order_receive(lane=lane, order=remote, summary=summary)
+        with adapter.session.paced(_pacer(lane, adapter)):
+            for remote in adapter.list_orders(since=since, until=now):
+                summary.seen += 1
+                order_receive(lane=lane, order=remote, summary=summary)
     except ConnectorError as error:
         summary.errors.append(error.message)
         LaneCursor.objects.filter(pk=cursor.pk).update(last_import_error=error.message[:2000])
@@ -69,9 +71,9 @@ def orders_import(*, lane: registry.Lane, now: dt.datetime | None = None) -> Imp
     return summary
 
 
-def _pacer(lane: registry.Lane, adapter: PlatformAdapter) -> Pace | None:
-    """The hook the adapter calls before each request: wait for the lane's limiter (the one the
-    listing sync uses, shared by every worker process). None when rate limits are off."""
+def _pacer(lane: registry.Lane, adapter: PlatformAdapter) -> Callable[[], None] | None:
+    """What runs before each request: wait for the lane's limiter (the one the listing sync
+    uses, shared by every worker process). None when rate limits are off."""
     if not settings.CONNECTOR_RATE_LIMITS:
         return None
     key, limit = lane.key, max(1, round(adapter.rate_per_second))
@@ -184,12 +186,12 @@ def orders_acknowledge_pending(*, lane: registry.Lane, summary: ImportSummary | 
     """Acknowledge stored orders not yet acknowledged (an ack that failed is tried again here)."""
     summary = summary or ImportSummary()
     adapter = registry.adapter_for(lane)
-    pace = _pacer(lane, adapter)
     pending = PlatformOrder.objects.filter(platform=lane.platform, account=lane.account, state=PlatformOrder.State.IMPORTED,
                                            acknowledged_at__isnull=True).order_by("pk")
     for row in pending:
         try:
-            adapter.acknowledge_order(row.external_id, pace=pace)
+            with adapter.session.paced(_pacer(lane, adapter)):
+                adapter.acknowledge_order(row.external_id)
         except ConnectorError as error:
             summary.errors.append(f"{row.external_id}: {error.message}")
             continue
@@ -299,7 +301,8 @@ def attention_order_reject(*, order_id: int, user, reason: str, now: dt.datetime
         on_platform = bool(adapter and adapter.supports_order_reject)
         if on_platform:
             try:
-                adapter.reject_order(row.external_id, reason=reason, pace=_pacer(lane, adapter))
+                with adapter.session.paced(_pacer(lane, adapter)):
+                    adapter.reject_order(row.external_id, reason=reason)
             except ConnectorError as error:
                 raise AttentionOrderError(_("%(platform)s không nhận lệnh từ chối đơn %(id)s: %(error)s") % {
                     "platform": Platform(row.platform).label, "id": row.external_id, "error": error.message}) from error
