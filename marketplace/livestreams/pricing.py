@@ -54,10 +54,7 @@ Window = list[tuple[Occurrence, FeaturedProduct]]
 
 def live_window(*, sku_ids: Iterable[int], at: dt.datetime | None = None) -> Window:
     """(occurrence, featured product) pairs whose window holds `at`, for these SKUs."""
-    return _window_featured(sku_ids, at or timezone.now())
-
-
-def _window_featured(sku_ids: Iterable[int], at: dt.datetime) -> Window:
+    at = at or timezone.now()
     sku_ids = list(sku_ids)
     # Sorted here rather than by the database (the same order, a cheaper query): with no window
     # open, this query is all a checkout spends on livestreams.
@@ -76,7 +73,7 @@ def _window_featured(sku_ids: Iterable[int], at: dt.datetime) -> Window:
 def live_offers(*, sku_ids: Iterable[int], at: dt.datetime | None = None, window: Window | None = None) -> dict[int, LiveOffer]:
     """`window`: `live_window` for these SKUs at `at`, when the caller already has it."""
     at = at or timezone.now()
-    pairs = _window_featured(sku_ids, at) if window is None else window
+    pairs = live_window(sku_ids=sku_ids, at=at) if window is None else window
     if not pairs:
         return {}
     holds = {(h.occurrence_id, h.featured_id): h for h in OccurrenceHold.objects.filter(
@@ -172,7 +169,7 @@ def live_sales_record(*, checkout, claims: dict[int, LiveOffer], link_occurrence
     if lines is None or any(line.pk is None for line in lines):  # e.g. a database whose bulk insert returns no ids
         lines = list(OrderLine.objects.filter(order__checkout=checkout))
     sku_ids = {line.sku_id for line in lines}
-    pairs = _window_featured(sku_ids, at) if window is None else [(o, f) for o, f in window if f.sku_id in sku_ids]
+    pairs = live_window(sku_ids=sku_ids, at=at) if window is None else [(o, f) for o, f in window if f.sku_id in sku_ids]
     window = {(f.sku_id): o.pk for o, f in pairs}
     link = _link_occurrence(link_occurrence_id, at)
     rows: dict[tuple[int, int], LiveSale] = {}
