@@ -266,18 +266,19 @@ class DatabaseBackend(SearchBackend):
             SearchDocument.objects.all().delete()
             SearchTerm.objects.all().delete()
             known_terms: dict[str, bool] = {}
-            rows: list[tuple] = []
+            held: list[tuple] = []  # all rows, when they are written in name order at the end
             for batch in batches:
-                batch_rows, terms = self._prepare(batch, known_terms)
-                rows += batch_rows
-                self._insert([], terms)
+                rows, terms = self._prepare(batch, known_terms)
+                if engine.ROWS_IN_NAME_ORDER:
+                    held += rows
+                    rows = []
+                self._insert(rows, terms)
                 done += len(batch)
                 if progress:
                     progress(done, total or done)
-            if engine.ROWS_IN_NAME_ORDER:
-                rows.sort(key=_name_order)
-            for start in range(0, len(rows), 2000):
-                self._insert(rows[start:start + 2000], {})
+            held.sort(key=_name_order)
+            for start in range(0, len(held), 2000):
+                self._insert(held[start:start + 2000], {})
             with connection.cursor() as cursor:
                 engine.bulk_end(cursor)
         return done
