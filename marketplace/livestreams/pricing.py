@@ -112,6 +112,13 @@ def skus_live_price_apply(*, skus: Iterable, at: dt.datetime | None = None) -> N
             sku.normal_price_vnd, sku.price_vnd, sku.live_offer = sku.price_vnd, offer.live_price_vnd, offer
 
 
+def sku_live_price_undo(sku) -> None:
+    """The catalogue price back on an in-memory SKU that `skus_live_price_apply` changed."""
+    if "normal_price_vnd" in sku.__dict__:
+        sku.price_vnd = sku.__dict__.pop("normal_price_vnd")
+        sku.__dict__.pop("live_offer", None)
+
+
 def live_claim(*, quantities: dict[int, int], phone: str, at: dt.datetime | None = None,
                window: Window | None = None) -> dict[int, LiveOffer]:
     """Take live units for every line with a live offer; call inside checkout's transaction.

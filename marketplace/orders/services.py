@@ -215,10 +215,8 @@ def _checkout_skus(quantities: dict[int, int], *, given: Mapping[int, Sku] | Non
         return _sellable_skus(list(quantities))
     skus = {}
     for sku_id in quantities:
-        sku = skus[sku_id] = copy.copy(given[sku_id])
-        if "normal_price_vnd" in sku.__dict__:  # see live_pricing.skus_live_price_apply
-            sku.price_vnd = sku.__dict__.pop("normal_price_vnd")
-            sku.__dict__.pop("live_offer", None)
+        skus[sku_id] = copy.copy(given[sku_id])
+        live_pricing.sku_live_price_undo(skus[sku_id])
     return skus
 
 
