@@ -33,16 +33,15 @@ import http.client
 import json
 import os
 import re
-import secrets
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 from tests.benchmarks.pages import (
-    HOST, BenchmarkError, PagesBenchmark, _cpu_seconds, _log, _percentile_ms, load, run_reported,
+    HOST, BenchmarkError, PagesBenchmark, _cpu_seconds, _log, _percentile_ms, load, pg_database_create, run_reported,
 )
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
@@ -100,14 +99,7 @@ class CheckoutBenchmark(PagesBenchmark):
     def _database_url(self) -> str:
         given = os.environ.get("DATABASE_URL", "")
         url = given if given.startswith(("postgres://", "postgresql://")) else DEFAULT_PG
-        import psycopg
-
-        parts = urlsplit(url)
-        self.pg_database = f"bench_checkout_{os.getpid()}_{secrets.token_hex(3)}"
-        self.pg_admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.pg_database}"')
-        self.db_url = urlunsplit(parts._replace(path=f"/{self.pg_database}"))
+        self.pg_database, self.pg_admin_url, self.db_url = pg_database_create(url, "checkout")
         return self.db_url
 
     def _stock_set(self, on_hand: int) -> None:

@@ -162,14 +162,8 @@ class PagesBenchmark:
         given = os.environ.get("DATABASE_URL", "")
         if not given.startswith(("postgres://", "postgresql://")):
             return f"sqlite:///{self.tmp / 'db.sqlite3'}"
-        import psycopg
-
-        parts = urlsplit(given)
-        self.pg_database = f"bench_pages_{os.getpid()}_{secrets.token_hex(3)}"
-        self.pg_admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.pg_database}"')
-        return urlunsplit(parts._replace(path=f"/{self.pg_database}"))
+        self.pg_database, self.pg_admin_url, url = pg_database_create(given, "pages")
+        return url
 
     def _manage(self, *args: str, timeout: float = 900) -> str:
         started = time.monotonic()
@@ -334,13 +328,7 @@ class PagesBenchmark:
         if self.log_file is not None:
             self.log_file.close()
         if self.pg_database:
-            import psycopg
-
-            try:
-                with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
-            except psycopg.Error as exc:
-                print(f"could not drop database {self.pg_database}: {exc}", file=sys.stderr)
+            pg_database_drop(self.pg_admin_url, self.pg_database)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -446,6 +434,30 @@ def _free_port() -> int:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
 
+
+
+def pg_database_create(server_url: str, purpose: str) -> tuple[str, str, str]:
+    """A fresh database `bench_<purpose>_<pid>_<hex>` on the PostgreSQL server of `server_url`:
+    (its name, the server's admin URL, its URL). `pg_database_drop` removes it."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    name = f"bench_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, admin_url, urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def pg_database_drop(admin_url: str, name: str) -> None:
+    """Drop a database made by `pg_database_create` (a failure is reported, not raised)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error as exc:
+        print(f"could not drop database {name}: {exc}", file=sys.stderr)
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -25,9 +24,8 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from tests.benchmarks.pages import BenchmarkError, run_reported
+from tests.benchmarks.pages import BenchmarkError, pg_database_create, pg_database_drop, run_reported
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_SECONDS = 60.0
@@ -74,14 +72,8 @@ class RemindersBenchmark:
         given = os.environ.get("DATABASE_URL", "")
         if not given.startswith(("postgres://", "postgresql://")):
             return f"sqlite:///{self.tmp / 'db.sqlite3'}"
-        import psycopg
-
-        parts = urlsplit(given)
-        self.pg_database = f"bench_reminders_{os.getpid()}_{secrets.token_hex(3)}"
-        self.pg_admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.pg_database}"')
-        return urlunsplit(parts._replace(path=f"/{self.pg_database}"))
+        self.pg_database, self.pg_admin_url, url = pg_database_create(given, "reminders")
+        return url
 
     def _start_worker(self) -> None:
         self.worker = subprocess.Popen(
@@ -173,13 +165,7 @@ class RemindersBenchmark:
                 connections.close_all()
             except Exception:  # noqa: BLE001 - Django may not be set up yet
                 pass
-            import psycopg
-
-            try:
-                with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
-            except psycopg.Error as exc:
-                print(f"could not drop database {self.pg_database}: {exc}", file=sys.stderr)
+            pg_database_drop(self.pg_admin_url, self.pg_database)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -39,7 +39,6 @@ import argparse
 import json
 import os
 import random
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -47,9 +46,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
-from tests.benchmarks.pages import BenchmarkError, PagesBenchmark, _cpu_seconds, _free_port, _get, _percentile_ms, load
+from tests.benchmarks.pages import (
+    BenchmarkError, PagesBenchmark, _cpu_seconds, _free_port, _get, _percentile_ms, load, pg_database_create, pg_database_drop,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -479,16 +480,10 @@ class Site:
         self.env = env
 
     def _database_url(self) -> str:
-        import psycopg
-
         given = os.environ.get("DATABASE_URL", "")
         given = given if given.startswith(("postgres://", "postgresql://")) else DEFAULT_PG
-        parts = urlsplit(given)
-        self.pg_database = f"bench_search_{os.getpid()}_{secrets.token_hex(3)}"
-        self.pg_admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.pg_database}"')
-        return urlunsplit(parts._replace(path=f"/{self.pg_database}"))
+        self.pg_database, self.pg_admin_url, url = pg_database_create(given, "search")
+        return url
 
     def manage(self, *args: str, timeout: float = 900) -> str:
         started = time.monotonic()
@@ -554,13 +549,7 @@ class Site:
     def cleanup(self) -> None:
         self.stop_server()
         if self.pg_database:
-            import psycopg
-
-            try:
-                with psycopg.connect(self.pg_admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
-            except psycopg.Error as exc:
-                print(f"could not drop database {self.pg_database}: {exc}", file=sys.stderr)
+            pg_database_drop(self.pg_admin_url, self.pg_database)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
