@@ -3,8 +3,12 @@ and edit distance. Everything here is pure (no database), except `load_synonyms`
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import time
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from marketplace.catalog.services import fold_vietnamese
 
@@ -41,6 +45,27 @@ def words(text: str) -> list[str]:
     """Folded words of a text: letters and digits only, so nothing reaches an engine's query
     syntax (quotes, `*`, `NEAR(`, `OR`, `title:(` are just not words, or plain words)."""
     return _WORD.findall(fold(text))
+
+
+def mark_words(text: str, folded_words: set[str] | frozenset[str]) -> SafeString | str:
+    """The text as HTML with each word whose folded form is one of `folded_words` in <mark>
+    (`Mật ong rừng`, {"mat", "ong"} → `<mark>Mật</mark> <mark>ong</mark> rừng`); "" when none is."""
+    parts, last = [], 0
+    for match in _WORD.finditer(text):
+        if fold(match.group()) in folded_words:
+            parts += [escape(text[last:match.start()]), "<mark>", escape(match.group()), "</mark>"]
+            last = match.end()
+    if not parts:
+        return ""
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))
+
+
+def marked_html(text: str, start: str, end: str) -> SafeString:
+    """A text whose matched spans lie between `start` and `end` (a search server's highlight)
+    as HTML: escaped, the spans in <mark>. (The standard library's escape, as Django's own
+    `escape` does, without its lazy-string wrapper: this runs for every hit.)"""
+    return SafeString(html.escape(text).replace(start, "<mark>").replace(end, "</mark>"))
 
 
 def display_words(text: str) -> list[tuple[str, str]]:

@@ -47,6 +47,10 @@ PRICE_RANGES: tuple[PriceRange, ...] = (
 )
 PRICE_RANGES_BY_KEY = {price_range.key: price_range for price_range in PRICE_RANGES}
 FACETS = ("province", "commune", "category", "ocop_stars", "price")
+# Values per facet, most frequent first: every commune of the largest province (168, Hồ Chí Minh
+# City), so once a province is chosen all its communes are listed; nationwide, the 200 with the
+# most matches (of 3,321). Each search reads them all, so the list is not longer than useful.
+FACET_LIMIT = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +74,7 @@ class SearchQuery:
         return (self.page - 1) * self.per_page
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)  # not frozen: that costs a call per field, for every hit of every search
 class SearchHit:
     product_id: int
     sku: str
@@ -85,6 +89,7 @@ class SearchHit:
     category_slug: str
     url: str
     score: float
+    highlight: str = ""  # the name as safe HTML, the words that matched in <mark>; "" when none did
 
 
 class FacetValue(NamedTuple):  # a tuple: hundreds are made per search (one per commune)

@@ -24,7 +24,7 @@ from ..analysis import Clause
 from ..documents import ProductDocument, documents_for
 from ..models import SearchDocument, SearchTerm
 from .base import (
-    PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
+    FACET_LIMIT, PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
     Suggestion,
 )
 
@@ -486,7 +486,9 @@ class DatabaseBackend(SearchBackend):
                 cursor.execute(f"SELECT {HIT_COLUMNS} FROM {DOC} d WHERE d.product_id IN ({', '.join(['%s'] * len(page))})",
                                [pid for pid, _score in page])
                 by_id = {row[0]: row for row in cursor.fetchall()}
-                hits = [SearchHit(*by_id[pid], score=round(score, 6)) for pid, score in page if pid in by_id]
+                matched = {word for clause in clauses for phrase in clause.alternatives for word in phrase}
+                hits = [SearchHit(*by_id[pid], score=round(score, 6), highlight=analysis.mark_words(by_id[pid][2], matched))
+                        for pid, score in page if pid in by_id]
         facets = _facets(facet_rows) if query.facets and total else {}
         return _Answer(hits, total, facets, None, query.page, query.per_page, best_score=best)
 
@@ -616,7 +618,6 @@ _PRICE_CASE = "CASE " + " ".join(
     "WHEN " + " AND ".join([f"price_vnd >= {r.minimum}"] * (r.minimum is not None) + [f"price_vnd < {r.maximum}"] * (r.maximum is not None))
     + f" THEN '{r.key}'" for r in PRICE_RANGES
 ) + " END"
-FACET_LIMIT = 500  # values per facet, most frequent first (as the Elasticsearch backend's terms size)
 FACET_PARTS = [
     *[f"SELECT * FROM (SELECT {kind} AS kind, {code} AS key, MAX({label}) AS label, COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS x FROM f "
       f"WHERE {code} <> '' GROUP BY {code} ORDER BY COUNT(*) DESC, MAX({label}) LIMIT {FACET_LIMIT}) AS facet_{kind}"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import operator
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -28,7 +27,7 @@ from .. import analysis
 from ..analysis import Clause
 from ..documents import ProductDocument, documents_for
 from .base import (
-    PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
+    FACET_LIMIT, PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
     Suggestion,
 )
 
@@ -72,11 +71,13 @@ class ProductIndexDocument(Document):
     category_slug = Keyword()
     category_name = Keyword()
     url = Keyword(index=False)
-    # Facet keys "code|label": one terms aggregation gives both (a label sub-aggregation per
-    # bucket tripled the answer, hundreds of communes long, that every search must read).
-    province_facet = Keyword()
-    commune_facet = Keyword()
-    category_facet = Keyword()
+    # Facet keys "label<TAB>code": one terms aggregation gives both (a label sub-aggregation per
+    # bucket tripled the answer, hundreds of communes long, that every search must read), and
+    # the server's own bucket order (count, then key) is already the facets' order (count, then
+    # label), so the answer is read as it comes, without sorting.
+    province_label_code = Keyword()
+    commune_label_code = Keyword()
+    category_label_code = Keyword()
     created_at = Date()
 
 
@@ -88,10 +89,14 @@ def _source(document: ProductDocument) -> dict:
         "commune_code": document.commune_code, "commune_name": document.commune_name,
         "category_slug": document.category_slug, "category_name": document.category_name, "url": document.url,
         "created_at": document.created_at.isoformat(),
-        "province_facet": f"{document.province_code}|{document.province_name}",
-        "commune_facet": f"{document.commune_code}|{document.commune_name}",
-        "category_facet": f"{document.category_slug}|{document.category_name}",
+        "province_label_code": _label_code(document.province_name, document.province_code),
+        "commune_label_code": _label_code(document.commune_name, document.commune_code),
+        "category_label_code": _label_code(document.category_name, document.category_slug),
     }
+
+
+def _label_code(label: str, code: str) -> str | None:
+    return f"{label or code}\t{code}" if code else None  # no code, no facet value
 
 
 class ElasticsearchBackend(SearchBackend):
@@ -180,7 +185,7 @@ class ElasticsearchBackend(SearchBackend):
         if literal.total and (len(tokens) == 1 or literal.best >= NAME_MATCH):
             return literal.result()
         fuzzy = self._run(query, clauses, phrase=(), fuzzy=True)
-        suggestion = analysis.spell_like(clauses, fuzzy.hits[0].name) if fuzzy.hits else None
+        suggestion = analysis.spell_like(clauses, fuzzy.best_name) if fuzzy.best_name else None
         corrected = fuzzy.best >= NAME_MATCH and analysis.few_changes(tokens, suggestion)
         if literal.total and not corrected:
             return literal.result()
@@ -197,21 +202,20 @@ class ElasticsearchBackend(SearchBackend):
             "query": {"bool": {"must": _text_query(clauses, phrase, fuzzy, at_least), "filter": _filters(query)}},
             "sort": SORTS[query.sort if clauses or query.sort != Sort.RELEVANCE else Sort.NEWEST],
             "from": query.offset, "size": query.per_page, "track_total_hits": True, "track_scores": True,
-            "highlight": {"fields": {"name": {}}},
+            "_source": HIT_FIELDS, "highlight": HIGHLIGHT,
         }
-        if query.facets:
-            body["aggs"] = _aggregations()
-        answer = self.client.search(index=self.alias, body=body)
-        hits = [_hit(hit) for hit in answer["hits"]["hits"]]
-        total = answer["hits"]["total"]["value"]
-        best = answer["hits"].get("max_score") or 0.0
-        if query.sort != Sort.RELEVANCE and clauses:
-            best = self._best_score(body)
-        return _Answer(query, hits, total, float(best), answer.get("aggregations", {}) if total else {})
-
-    def _best_score(self, body: dict) -> float:
-        answer = self.client.search(index=self.alias, body={"query": body["query"], "size": 1})
-        return float(answer["hits"].get("max_score") or 0.0)
+        aggs = _AGGREGATIONS if query.facets else {}
+        by_score = query.sort == Sort.RELEVANCE or not clauses
+        if not by_score:  # the best score of all matches, not of this page, in the same request
+            aggs = {**aggs, "best": {"top_hits": {"size": 1, "_source": ["name"]}}}
+        if aggs:
+            body["aggs"] = aggs
+        answer = self.client.search(index=self.alias, body=body, filter_path=FILTER_PATH)
+        found, aggregations = answer["hits"], answer.get("aggregations", {})
+        top = found if by_score else aggregations.get("best", {}).get("hits", {})
+        best_name = top["hits"][0]["_source"]["name"] if top.get("hits") else None  # filter_path drops an empty list
+        return _Answer(query, found.get("hits", []), found["total"]["value"], float(top.get("max_score") or 0.0), best_name,
+                       aggregations if query.facets else {})
 
     def autocomplete(self, prefix: str, limit: int = 8) -> Sequence[Suggestion]:
         tokens = analysis.query_words(prefix)
@@ -221,12 +225,12 @@ class ElasticsearchBackend(SearchBackend):
         body = {"query": {"match": {"name.prefix": {"query": typed, "operator": "and"}}}, "size": 50,
                 "_source": ["product_id", "name", "url"]}
         try:
-            answer = self.client.search(index=self.alias, body=body)
+            answer = self.client.search(index=self.alias, body=body, filter_path="hits.hits._source")
         except NotFoundError:
             return []
         except UNAVAILABLE as error:
             raise SearchUnavailable(str(error)) from error
-        rows = [hit["_source"] for hit in answer["hits"]["hits"]]
+        rows = [hit["_source"] for hit in answer.get("hits", {}).get("hits", ())]
         rows.sort(key=lambda row: not " ".join(analysis.words(row["name"])).startswith(typed))
         suggestions, seen = [], set()
         for row in rows:
@@ -238,18 +242,20 @@ class ElasticsearchBackend(SearchBackend):
 
 @dataclasses.dataclass
 class _Answer:
-    """One request's answer; its facets are read only if it is the one returned (the typo path
-    asks two or three times, and hundreds of commune buckets are not free to read)."""
+    """One request's answer; its hits and facets are read only if it is the one returned (the
+    typo path asks two or three times, and reading hundreds of facet buckets is not free)."""
 
     query: SearchQuery
-    hits: list[SearchHit]
+    hits: list[dict]
     total: int
-    best: float
+    best: float  # the best score of all matches, whatever the order
+    best_name: str | None  # the name of that best match
     aggregations: dict
 
     def result(self, did_you_mean: str | None = None) -> SearchResult:
-        facets = _facets(self.aggregations) if self.aggregations else {}
-        return SearchResult(self.hits, self.total, facets, did_you_mean, self.query.page, self.query.per_page)
+        facets = _facets(self.aggregations) if self.aggregations and self.total else {}
+        return SearchResult([_hit(hit) for hit in self.hits], self.total, facets, did_you_mean, self.query.page,
+                            self.query.per_page)
 
 
 def _alternative(phrase: tuple[str, ...], fuzzy: bool, fields: list[str]) -> dict:
@@ -295,12 +301,9 @@ def _filters(query: SearchQuery) -> list[dict]:
     return filters
 
 
-def _aggregations() -> dict:
-    return _AGGREGATIONS  # read only (the client serialises it)
-
-
 def _build_aggregations() -> dict:
-    aggs: dict = {name: {"terms": {"field": f"{name}_facet", "size": 500}} for name in FACETS}
+    order = [{"_count": "desc"}, {"_key": "asc"}]  # by count, then label (the key starts with it)
+    aggs: dict = {name: {"terms": {"field": f"{name}_label_code", "size": FACET_LIMIT, "order": order}} for name in FACETS}
     aggs["ocop_stars"] = {"filters": {"filters": {str(s): {"range": {"stars": {"gte": s}}} for s in (5, 4, 3)}}}
     ranges = []
     for price_range in PRICE_RANGES:
@@ -315,31 +318,35 @@ def _build_aggregations() -> dict:
 
 
 FACETS = ("province", "commune", "category")
-_AGGREGATIONS = _build_aggregations()
-
-
-_LABEL, _COUNT = operator.itemgetter(1), operator.itemgetter(2)  # FacetValue.label, .count
+_AGGREGATIONS = _build_aggregations()  # read only (the client serialises it)
+# Only what is read is asked for, and only what is read comes back: every search decodes its answer.
+HIT_FIELDS = ["product_id", "sku", "name", "price_vnd", "stock", "stars", "commune_code", "commune_name",
+              "province_code", "province_name", "category_slug", "url"]
+FILTER_PATH = ["hits.total.value", "hits.max_score", "hits.hits._score", "hits.hits._source", "hits.hits.highlight",
+               "aggregations.*.buckets", "aggregations.best.hits.max_score",
+               "aggregations.best.hits.hits._source.name"]
+MARK, END_MARK = "\ue000", "\ue001"  # private-use characters, not in names; <mark> tags once the name is escaped
+HIGHLIGHT = {"fields": {"name": {"number_of_fragments": 0}}, "pre_tags": [MARK], "post_tags": [END_MARK]}
 
 
 def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
     facets = {}
     for name in FACETS:
-        values = []
+        values = facets[name] = []
         for bucket in aggregations.get(name, {}).get("buckets", ()):
-            key, _bar, label = bucket["key"].partition("|")
-            if key != "":
-                values.append(FacetValue(key, label or key, bucket["doc_count"]))
-        # By count, then label: two stable sorts in C (hundreds of commune values per search).
-        values.sort(key=_LABEL)
-        values.sort(key=_COUNT, reverse=True)
-        facets[name] = values
+            label, _tab, code = bucket["key"].rpartition("\t")
+            values.append(FacetValue._make((code, label, bucket["doc_count"])))
     stars = aggregations.get("ocop_stars", {}).get("buckets", {})
     facets["ocop_stars"] = [FacetValue(s, f"Từ {s} sao", stars[s]["doc_count"]) for s in ("5", "4", "3")
                             if stars.get(s, {}).get("doc_count")]
-    labels = {r.key: r.label for r in PRICE_RANGES}
-    price = {b["key"]: b["doc_count"] for b in aggregations.get("price", {}).get("buckets", [])}
-    facets["price"] = [FacetValue(key, labels[key], price[key]) for key in labels if price.get(key)]
+    price = {b["key"]: b["doc_count"] for b in aggregations.get("price", {}).get("buckets", ())}
+    facets["price"] = [FacetValue(r.key, r.label, price[r.key]) for r in PRICE_RANGES if price.get(r.key)]
     return facets
+
+
+def _highlight(hit: dict) -> str:
+    marked = hit.get("highlight", {}).get("name")
+    return analysis.marked_html(marked[0], MARK, END_MARK) if marked else ""
 
 
 def _hit(hit: dict) -> SearchHit:
@@ -349,4 +356,5 @@ def _hit(hit: dict) -> SearchHit:
         stock=source["stock"], ocop_stars=source.get("stars"), commune_code=source["commune_code"],
         commune_name=source["commune_name"], province_code=source["province_code"], province_name=source["province_name"],
         category_slug=source.get("category_slug", ""), url=source.get("url", ""), score=round(float(hit.get("_score") or 0), 6),
+        highlight=_highlight(hit),
     )

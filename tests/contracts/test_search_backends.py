@@ -147,6 +147,12 @@ class SearchBackendContract:
         assert self.search(backend, "trà mãng cầu").did_you_mean is None
         nothing = self.search(backend, "qqqzzzxxx")
         assert nothing.total == 0 and nothing.results == []
+        assert self.search(backend, "tra mang cua", sort=Sort.PRICE).did_you_mean == "trà mãng cầu"
+        # Sorted otherwise, every page is judged on the best match of all, not on its own hits.
+        literal = self.search(backend, "mật ong")
+        for page in range(1, literal.total + 1):
+            one = self.search(backend, "mật ong", sort=Sort.PRICE, per_page=1, page=page)
+            assert (one.total, one.did_you_mean) == (literal.total, None)
 
     def test_synonyms_come_from_the_operator_list(self, backend, catalogue):
         Synonym.objects.create(terms="sầu riêng, durian")
@@ -177,6 +183,22 @@ class SearchBackendContract:
         assert stars["5"] == 1 and stars["3"] == sum(1 for row in PRODUCTS if row[5])
         assert sum(f.count for f in everything.facets["price"]) == len(PRODUCTS)
         assert all(f.label for group in everything.facets.values() for f in group)
+
+    def test_facets_list_the_most_frequent_first_then_by_label(self, backend, catalogue):
+        facets = self.search(backend).facets
+        for name in ("province", "commune", "category"):
+            assert facets[name] == sorted(facets[name], key=lambda facet: (-facet.count, facet.label))
+
+    def test_the_words_that_matched_are_marked_in_the_name(self, backend, catalogue):
+        hit = self.search(backend, "mat ong bac ha").results[0]
+        assert hit.highlight == "<mark>Mật</mark> <mark>ong</mark> <mark>bạc</mark> <mark>hà</mark>"
+        hit = self.search(backend, "tra mang cua").results[0]  # a typo: the word it was taken for is marked
+        assert hit.name.startswith("Trà mãng cầu") and "<mark>cầu</mark>" in hit.highlight
+        assert self.search(backend).results[0].highlight == ""  # nothing typed, nothing marked
+        product = publish("Mắm tôm <Hà Nội> & chả", "", GIA_PHU, "thuc-pham", 30000, None)
+        backend.index_products([product.pk])
+        hit = self.search(backend, "mam tom ha noi").results[0]
+        assert hit.highlight == "<mark>Mắm</mark> <mark>tôm</mark> &lt;<mark>Hà</mark> <mark>Nội</mark>&gt; &amp; chả"
 
     def test_sorts_and_pages(self, backend, catalogue):
         prices = [h.price_vnd for h in self.search(backend, sort=Sort.PRICE, per_page=50).results]
