@@ -47,10 +47,12 @@ PRICE_RANGES: tuple[PriceRange, ...] = (
 )
 PRICE_RANGES_BY_KEY = {price_range.key: price_range for price_range in PRICE_RANGES}
 FACETS = ("province", "commune", "category", "ocop_stars", "price")
-# Values per facet, most frequent first: every commune of the largest province (168, Hồ Chí Minh
-# City), so once a province is chosen all its communes are listed; nationwide, the 200 with the
-# most matches (of 3,321). Each search reads them all, so the list is not longer than useful.
+# Values per facet, most frequent first. Once a province (or commune) is chosen: every commune
+# of the largest province (168, Hồ Chí Minh City). Nationwide: the 40 communes with the most
+# matches, as many as the search page links; of 3,321 communes a longer list is a directory
+# nobody reads (the province facet is the way down), and every search decodes and reads it.
 FACET_LIMIT = 200
+NATIONWIDE_COMMUNE_LIMIT = 40
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +92,10 @@ class SearchHit:
     url: str
     score: float
     highlight: str = ""  # the name as safe HTML, the words that matched in <mark>; "" when none did
+
+
+def commune_facet_limit(query: SearchQuery) -> int:
+    return FACET_LIMIT if query.province or query.commune else NATIONWIDE_COMMUNE_LIMIT
 
 
 class FacetValue(NamedTuple):  # a tuple: hundreds are made per search (one per commune)

@@ -12,6 +12,7 @@ then the engine's relevance normalised to [0, 1).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import itertools
 import logging
@@ -25,7 +26,7 @@ from ..documents import ProductDocument, documents_for
 from ..models import SearchDocument, SearchTerm
 from .base import (
     FACET_LIMIT, PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
-    Suggestion,
+    Suggestion, commune_facet_limit,
 )
 
 logger = logging.getLogger(__name__)
@@ -461,7 +462,7 @@ class DatabaseBackend(SearchBackend):
         if lazy:
             parts.append(f"SELECT 8, NULL, NULL, COUNT(*), NULL FROM f WHERE score >= {NAME_MATCH}")
         if query.facets:
-            parts += FACET_PARTS
+            parts += _facet_parts(commune_facet_limit(query))
         with connection.cursor() as cursor:
             cursor.execute(cte + " UNION ALL ".join(parts), [*params, query.per_page, query.offset])
             rows = cursor.fetchall()
@@ -618,14 +619,17 @@ _PRICE_CASE = "CASE " + " ".join(
     "WHEN " + " AND ".join([f"price_vnd >= {r.minimum}"] * (r.minimum is not None) + [f"price_vnd < {r.maximum}"] * (r.maximum is not None))
     + f" THEN '{r.key}'" for r in PRICE_RANGES
 ) + " END"
-FACET_PARTS = [
-    *[f"SELECT * FROM (SELECT {kind} AS kind, {code} AS key, MAX({label}) AS label, COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS x FROM f "
-      f"WHERE {code} <> '' GROUP BY {code} ORDER BY COUNT(*) DESC, MAX({label}) LIMIT {FACET_LIMIT}) AS facet_{kind}"
-      for kind, code, label in ((1, "province_code", "province_name"), (2, "commune_code", "commune_name"),
-                                (3, "category_slug", "category_name"))],
-    "SELECT 4, NULL, NULL, COUNT(*), stars FROM f WHERE stars IS NOT NULL GROUP BY stars",
-    f"SELECT 5, {_PRICE_CASE}, NULL, COUNT(*), NULL FROM f GROUP BY {_PRICE_CASE}",
-]
+@functools.cache
+def _facet_parts(commune_limit: int) -> list[str]:
+    limits = {1: FACET_LIMIT, 2: commune_limit, 3: FACET_LIMIT}
+    return [
+        *[f"SELECT * FROM (SELECT {kind} AS kind, {code} AS key, MAX({label}) AS label, COUNT(*) AS n, CAST(NULL AS DOUBLE PRECISION) AS x "
+          f"FROM f WHERE {code} <> '' GROUP BY {code} ORDER BY COUNT(*) DESC, MAX({label}) LIMIT {limits[kind]}) AS facet_{kind}"
+          for kind, code, label in ((1, "province_code", "province_name"), (2, "commune_code", "commune_name"),
+                                    (3, "category_slug", "category_name"))],
+        "SELECT 4, NULL, NULL, COUNT(*), stars FROM f WHERE stars IS NOT NULL GROUP BY stars",
+        f"SELECT 5, {_PRICE_CASE}, NULL, COUNT(*), NULL FROM f GROUP BY {_PRICE_CASE}",
+    ]
 
 
 def _facets(rows: list[tuple]) -> dict[str, list[FacetValue]]:

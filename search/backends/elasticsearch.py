@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from django.conf import settings
 from elastic_transport import Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, OrjsonSerializer, TransportError, helpers
+from elasticsearch.exceptions import HTTP_EXCEPTIONS
 from elasticsearch_dsl import Date, Document, Index, Integer, Keyword, Long, Text, analyzer, token_filter
 
 from .. import analysis
@@ -28,7 +31,7 @@ from ..analysis import Clause
 from ..documents import ProductDocument, documents_for
 from .base import (
     FACET_LIMIT, PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
-    Suggestion,
+    Suggestion, commune_facet_limit,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,8 @@ SORTS = {
     Sort.STARS: [{"stars": {"order": "desc", "missing": "_last"}}, "_score", {"product_id": "asc"}],
 }
 UNAVAILABLE = (TransportError, ApiError)
+JSON_HEADERS = {"accept": "application/json", "content-type": "application/json"}
+MAX_RETRIES = 2
 
 
 class PlainJsonNode(Urllib3HttpNode):
@@ -105,9 +110,12 @@ class ElasticsearchBackend(SearchBackend):
     def __init__(self, url: str | None = None, index: str | None = None, timeout: float = 5.0):
         self.url = url or settings.ELASTICSEARCH_URL
         self.alias = index or getattr(settings, "ELASTICSEARCH_INDEX", "ocop-products")
+        self.search_path = f"/{quote(self.alias, safe='')}/_search"
         # orjson reads an answer with hundreds of facet buckets several times faster than json.
-        self.client = Elasticsearch(self.url, node_class=PlainJsonNode, request_timeout=timeout,
-                                    retry_on_timeout=True, max_retries=2, serializer=OrjsonSerializer())
+        self.timeout = timeout
+        # No client-metadata header: it is telemetry for the server's vendor, rebuilt for every request.
+        self.client = Elasticsearch(self.url, node_class=PlainJsonNode, request_timeout=timeout, retry_on_timeout=True,
+                                    max_retries=MAX_RETRIES, serializer=OrjsonSerializer(), meta_header=False)
 
     # -- indexing ---------------------------------------------------------------------------
     def _new_index(self) -> str:
@@ -204,18 +212,30 @@ class ElasticsearchBackend(SearchBackend):
             "from": query.offset, "size": query.per_page, "track_total_hits": True, "track_scores": True,
             "_source": HIT_FIELDS, "highlight": HIGHLIGHT,
         }
-        aggs = _AGGREGATIONS if query.facets else {}
+        aggs = _aggregations(commune_facet_limit(query)) if query.facets else {}
         by_score = query.sort == Sort.RELEVANCE or not clauses
         if not by_score:  # the best score of all matches, not of this page, in the same request
             aggs = {**aggs, "best": {"top_hits": {"size": 1, "_source": ["name"]}}}
         if aggs:
             body["aggs"] = aggs
-        answer = self.client.search(index=self.alias, body=body, filter_path=FILTER_PATH)
+        answer = self._search_request(body, FILTER_PATH)
         found, aggregations = answer["hits"], answer.get("aggregations", {})
         top = found if by_score else aggregations.get("best", {}).get("hits", {})
         best_name = top["hits"][0]["_source"]["name"] if top.get("hits") else None  # filter_path drops an empty list
         return _Answer(query, found.get("hits", []), found["total"]["value"], float(top.get("max_score") or 0.0), best_name,
                        aggregations if query.facets else {})
+
+    def _search_request(self, body: dict, filter_path: str) -> dict:
+        """POST <alias>/_search through the client's transport (pooling, retries, JSON), errors
+        raised as the typed `client.search()` raises them. That method's own layer (parameter
+        rewriting, compatibility media types that PlainJsonNode turns back, response wrapping)
+        took about as long as reading the answer; every search makes one to three of these."""
+        meta, answer = self.client.transport.perform_request(
+            "POST", f"{self.search_path}?filter_path={filter_path}", headers=JSON_HEADERS, body=body,
+            request_timeout=self.timeout, max_retries=MAX_RETRIES, retry_on_timeout=True)
+        if not 200 <= meta.status < 300:
+            raise HTTP_EXCEPTIONS.get(meta.status, ApiError)(message=str(answer)[:500], meta=meta, body=answer)
+        return answer
 
     def autocomplete(self, prefix: str, limit: int = 8) -> Sequence[Suggestion]:
         tokens = analysis.query_words(prefix)
@@ -225,7 +245,7 @@ class ElasticsearchBackend(SearchBackend):
         body = {"query": {"match": {"name.prefix": {"query": typed, "operator": "and"}}}, "size": 50,
                 "_source": ["product_id", "name", "url"]}
         try:
-            answer = self.client.search(index=self.alias, body=body, filter_path="hits.hits._source")
+            answer = self._search_request(body, "hits.hits._source")
         except NotFoundError:
             return []
         except UNAVAILABLE as error:
@@ -301,9 +321,12 @@ def _filters(query: SearchQuery) -> list[dict]:
     return filters
 
 
-def _build_aggregations() -> dict:
+@functools.cache
+def _aggregations(commune_limit: int) -> dict:
+    """The facets' aggregations (cached, read only: the client serialises them)."""
     order = [{"_count": "desc"}, {"_key": "asc"}]  # by count, then label (the key starts with it)
-    aggs: dict = {name: {"terms": {"field": f"{name}_label_code", "size": FACET_LIMIT, "order": order}} for name in FACETS}
+    limits = {"province": FACET_LIMIT, "commune": commune_limit, "category": FACET_LIMIT}
+    aggs: dict = {name: {"terms": {"field": f"{name}_label_code", "size": limits[name], "order": order}} for name in FACETS}
     aggs["ocop_stars"] = {"filters": {"filters": {str(s): {"range": {"stars": {"gte": s}}} for s in (5, 4, 3)}}}
     ranges = []
     for price_range in PRICE_RANGES:
@@ -318,13 +341,12 @@ def _build_aggregations() -> dict:
 
 
 FACETS = ("province", "commune", "category")
-_AGGREGATIONS = _build_aggregations()  # read only (the client serialises it)
 # Only what is read is asked for, and only what is read comes back: every search decodes its answer.
 HIT_FIELDS = ["product_id", "sku", "name", "price_vnd", "stock", "stars", "commune_code", "commune_name",
               "province_code", "province_name", "category_slug", "url"]
-FILTER_PATH = ["hits.total.value", "hits.max_score", "hits.hits._score", "hits.hits._source", "hits.hits.highlight",
-               "aggregations.*.buckets", "aggregations.best.hits.max_score",
-               "aggregations.best.hits.hits._source.name"]
+FILTER_PATH = ",".join([
+    "hits.total.value", "hits.max_score", "hits.hits._score", "hits.hits._source", "hits.hits.highlight",
+    "aggregations.*.buckets", "aggregations.best.hits.max_score", "aggregations.best.hits.hits._source.name"])
 MARK, END_MARK = "\ue000", "\ue001"  # private-use characters, not in names; <mark> tags once the name is escaped
 HIGHLIGHT = {"fields": {"name": {"number_of_fragments": 0}}, "pre_tags": [MARK], "post_tags": [END_MARK]}
 
@@ -344,17 +366,12 @@ def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
     return facets
 
 
-def _highlight(hit: dict) -> str:
-    marked = hit.get("highlight", {}).get("name")
-    return analysis.marked_html(marked[0], MARK, END_MARK) if marked else ""
-
-
 def _hit(hit: dict) -> SearchHit:
     source = hit["_source"]
-    return SearchHit(
-        product_id=source["product_id"], sku=source["sku"], name=source["name"], price_vnd=source["price_vnd"],
-        stock=source["stock"], ocop_stars=source.get("stars"), commune_code=source["commune_code"],
-        commune_name=source["commune_name"], province_code=source["province_code"], province_name=source["province_name"],
-        category_slug=source.get("category_slug", ""), url=source.get("url", ""), score=round(float(hit.get("_score") or 0), 6),
-        highlight=_highlight(hit),
+    marked = hit.get("highlight")
+    return SearchHit(  # positional, in SearchHit's field order (20 per search)
+        source["product_id"], source["sku"], source["name"], source["price_vnd"], source["stock"], source.get("stars"),
+        source["commune_code"], source["commune_name"], source["province_code"], source["province_name"],
+        source.get("category_slug", ""), source.get("url", ""), round(hit.get("_score") or 0.0, 6),
+        analysis.marked_html(marked["name"][0], MARK, END_MARK) if marked else "",
     )

@@ -4,6 +4,7 @@ first pass, PostgreSQL in .ci/run's second pass."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from django.db import connection, transaction
@@ -11,6 +12,7 @@ from django.db import connection, transaction
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Category, OcopCertificate, Product
 from cms import services as cms_services
+from search.backends import base as search_base
 from search.backends.base import PRICE_RANGES_BY_KEY, SearchBackend, SearchQuery, SearchUnavailable, Sort
 from search.backends.database import DatabaseBackend
 from search.models import Synonym
@@ -188,6 +190,14 @@ class SearchBackendContract:
         facets = self.search(backend).facets
         for name in ("province", "commune", "category"):
             assert facets[name] == sorted(facets[name], key=lambda facet: (-facet.count, facet.label))
+
+    def test_communes_nationwide_are_the_busiest_and_within_a_province_all(self, backend, catalogue, monkeypatch):
+        monkeypatch.setattr(search_base, "NATIONWIDE_COMMUNE_LIMIT", 1)
+        communes = self.search(backend).facets["commune"]
+        assert len(communes) == 1 and communes[0].count == max(Counter(c for _n, _d, c, *_ in PRODUCTS).values())
+        dong_nai = factories.commune(XUAN_LOC).parent.code
+        in_dong_nai = {c for _n, _d, c, *_ in PRODUCTS if factories.commune(c).parent.code == dong_nai}
+        assert {f.value for f in self.search(backend, province=dong_nai).facets["commune"]} == in_dong_nai
 
     def test_the_words_that_matched_are_marked_in_the_name(self, backend, catalogue):
         hit = self.search(backend, "mat ong bac ha").results[0]
