@@ -13,6 +13,8 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from django.utils.translation import gettext_noop
+
 if TYPE_CHECKING:
     from ..documents import ProductDocument
 
@@ -39,12 +41,14 @@ class PriceRange:
     maximum: int | None  # exclusive
 
 
+# Labels are data (the API answers them in Vietnamese); the page shows them translated.
 PRICE_RANGES: tuple[PriceRange, ...] = (
-    PriceRange("0-100000", "Dưới 100.000 ₫", None, 100_000),
-    PriceRange("100000-300000", "100.000 – 300.000 ₫", 100_000, 300_000),
-    PriceRange("300000-1000000", "300.000 – 1.000.000 ₫", 300_000, 1_000_000),
-    PriceRange("1000000-", "Từ 1.000.000 ₫", 1_000_000, None),
+    PriceRange("0-100000", gettext_noop("Dưới 100.000 ₫"), None, 100_000),
+    PriceRange("100000-300000", gettext_noop("100.000 – 300.000 ₫"), 100_000, 300_000),
+    PriceRange("300000-1000000", gettext_noop("300.000 – 1.000.000 ₫"), 300_000, 1_000_000),
+    PriceRange("1000000-", gettext_noop("Từ 1.000.000 ₫"), 1_000_000, None),
 )
+STARS_LABELS = {"5": gettext_noop("Từ 5 sao"), "4": gettext_noop("Từ 4 sao"), "3": gettext_noop("Từ 3 sao")}
 PRICE_RANGES_BY_KEY = {price_range.key: price_range for price_range in PRICE_RANGES}
 FACETS = ("province", "commune", "category", "ocop_stars", "price")
 # Values per facet, most frequent first. Once a province (or commune) is chosen: every commune

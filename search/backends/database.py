@@ -26,7 +26,7 @@ from ..documents import ProductDocument, documents_for
 from ..models import SearchDocument, SearchTerm
 from .base import (
     FACET_LIMIT, PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
-    Suggestion, commune_facet_limit,
+    STARS_LABELS, Suggestion, commune_facet_limit,
 )
 
 logger = logging.getLogger(__name__)
@@ -648,6 +648,6 @@ def _facets(rows: list[tuple]) -> dict[str, list[FacetValue]]:
     for name in FACET_KINDS.values():
         facets[name].sort(key=lambda facet: (-facet.count, facet.label))
     at_least = {level: sum(count for stars, count in per_stars.items() if stars >= level) for level in (5, 4, 3)}
-    facets["ocop_stars"] = [FacetValue(str(level), f"Từ {level} sao", at_least[level]) for level in (5, 4, 3) if at_least[level]]
+    facets["ocop_stars"] = [FacetValue(str(level), STARS_LABELS[str(level)], at_least[level]) for level in (5, 4, 3) if at_least[level]]
     facets["price"] = [FacetValue(r.key, r.label, per_price[r.key]) for r in PRICE_RANGES if per_price.get(r.key)]
     return facets

@@ -31,7 +31,7 @@ from ..analysis import Clause
 from ..documents import ProductDocument, documents_for
 from .base import (
     FACET_LIMIT, PRICE_RANGES, FacetValue, Progress, SearchBackend, SearchHit, SearchQuery, SearchResult, SearchUnavailable, Sort,
-    Suggestion, commune_facet_limit,
+    STARS_LABELS, Suggestion, commune_facet_limit,
 )
 
 logger = logging.getLogger(__name__)
@@ -359,7 +359,7 @@ def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
             label, _tab, code = bucket["key"].rpartition("\t")
             values.append(FacetValue._make((code, label, bucket["doc_count"])))
     stars = aggregations.get("ocop_stars", {}).get("buckets", {})
-    facets["ocop_stars"] = [FacetValue(s, f"Từ {s} sao", stars[s]["doc_count"]) for s in ("5", "4", "3")
+    facets["ocop_stars"] = [FacetValue(s, STARS_LABELS[s], stars[s]["doc_count"]) for s in ("5", "4", "3")
                             if stars.get(s, {}).get("doc_count")]
     price = {b["key"]: b["doc_count"] for b in aggregations.get("price", {}).get("buckets", ())}
     facets["price"] = [FacetValue(r.key, r.label, price[r.key]) for r in PRICE_RANGES if price.get(r.key)]

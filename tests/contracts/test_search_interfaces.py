@@ -157,7 +157,12 @@ def test_search_page_works_without_javascript(client, catalogue):
     assert 'href="?sort=price"' in html
     html = client.get("/tim-kiem/", {"province": "01"}).content.decode()
     assert "Bánh tẻ Chàng Sơn" in html and "Gạo Séng Cù" not in html
-    assert client.get("/en/tim-kiem/", {"q": "gao"}).status_code == 200
+    assert "Phù hợp nhất" in html and "Tỉnh/thành" in html and "Hạng sao OCOP" in html
+    english = client.get("/en/tim-kiem/", {"q": "gao"})
+    assert english.status_code == 200
+    html = english.content.decode()
+    assert "Best match" in html and "Province/city" in html and "OCOP stars" in html and "stars and up" in html
+    assert "No matching products" in client.get("/en/tim-kiem/", {"q": "qqqzzzxxx"}).content.decode()
 
 
 def test_search_page_paginates_and_handles_bad_input(client, catalogue):

@@ -61,6 +61,23 @@ def test_openapi_schema_describes_the_products_endpoints(client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert "/api/v1/products/" in paths and "/api/v1/products/{sku}/" in paths
+    assert {"/api/v1/search/", "/api/v1/search/autocomplete/"} <= paths.keys()
+    parameters = {p["name"] for p in paths["/api/v1/search/"]["get"]["parameters"]}
+    assert {"q", "province", "commune", "category", "stars", "price", "sort", "page"} <= parameters
+    assert set(paths["/api/v1/search/"]["get"]["responses"]) == {"200", "503"}
+
+
+def test_search_answers_have_the_shape_the_schema_describes(client, catalogue):
+    from search.serializers import FacetsSchema, SearchAnswerSchema, SearchHitSchema
+    from search.services import search_rebuild
+
+    search_rebuild()
+    body = client.get("/api/v1/search/", {"q": "mat ong"}).json()
+    assert body["total"] and set(body) == set(SearchAnswerSchema().fields)
+    assert set(body["results"][0]) == set(SearchHitSchema().fields)
+    assert set(body["facets"]) == set(FacetsSchema().fields)
+    suggestions = client.get("/api/v1/search/autocomplete/", {"q": "mat o"}).json()["suggestions"]
+    assert suggestions and set(suggestions[0]) == {"text", "url"}
 
 
 def test_sitemap_lists_every_published_product_page(client, catalogue):
