@@ -377,3 +377,13 @@ class TestElasticsearchBackend(SearchBackendContract):
             down.search(SearchQuery(text="mat ong"))
         with pytest.raises(SearchUnavailable):
             down.remove_products([1])
+
+    def test_an_error_answer_is_raised_as_the_client_raises_it(self, backend, catalogue):
+        from elasticsearch import BadRequestError, NotFoundError
+
+        with pytest.raises(BadRequestError):
+            backend._search_request({"query": {"no_such_query": {}}}, "hits")
+        backend.search_path = "/no-such-index/_search"
+        with pytest.raises(NotFoundError):
+            backend._search_request({"query": {"match_all": {}}}, "hits")
+        assert self.search(backend, "mat ong").total == 0  # nothing indexed there: no results, no error
