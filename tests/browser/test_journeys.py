@@ -120,6 +120,28 @@ def test_buyer_browses_from_home_to_a_product_in_vietnamese_then_english(live_si
     assert page.locator("html").get_attribute("lang") == "vi"
 
 
+def test_search_box_suggests_product_names_while_typing(live_site, new_context):
+    _listing()  # published: indexed after commit
+    page = new_context().new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/")
+    box = page.locator("header input[name=q]")
+    box.press_sequentially("mat o", delay=40)
+    option = page.locator(f"#{box.get_attribute('list')} option").first
+    option.wait_for(state="attached")
+    assert option.get_attribute("value") == "Mật ong bạc hà Gia Phú"
+    box.fill("")
+    box.press_sequentially("qqqzzz", delay=20)
+    page.wait_for_function(f"document.getElementById('{box.get_attribute('list')}').options.length === 0")
+    # Picking a suggestion and pressing Enter searches for it; the words are marked in the result.
+    box.fill("Mật ong bạc hà Gia Phú")
+    box.press("Enter")
+    page.wait_for_url("**/tim-kiem/?q=**")
+    assert page.locator("#search-results h3 mark").first.inner_text() == "Mật"
+    assert not errors
+
+
 def _assert_product_page_vi(page, *, product_page, producer_page, certificate):
     assert page.locator("h1").inner_text() == product_page.title
     row = page.locator("article.product table tbody tr").first
