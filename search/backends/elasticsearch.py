@@ -274,8 +274,18 @@ class _Answer:
 
     def result(self, did_you_mean: str | None = None) -> SearchResult:
         facets = _facets(self.aggregations) if self.aggregations and self.total else {}
+        if facets and not facets["province"]:
+            _warn_old_index()
         return SearchResult([_hit(hit) for hit in self.hits], self.total, facets, did_you_mean, self.query.page,
                             self.query.per_page)
+
+
+@functools.cache
+def _warn_old_index() -> None:
+    """Every document has a province: matches without a province facet mean an index built
+    before the `*_label_code` fields (said once per process)."""
+    logger.warning("the search index has no facet fields for places and categories: run "
+                   "`python manage.py rebuild_search_index`")
 
 
 def _alternative(phrase: tuple[str, ...], fuzzy: bool, fields: list[str]) -> dict:

@@ -387,3 +387,22 @@ class TestElasticsearchBackend(SearchBackendContract):
         with pytest.raises(NotFoundError):
             backend._search_request({"query": {"match_all": {}}}, "hits")
         assert self.search(backend, "mat ong").total == 0  # nothing indexed there: no results, no error
+
+    def test_an_index_built_before_the_facet_fields_asks_for_a_rebuild(self, db, backend, caplog):
+        from search.backends import elasticsearch as es
+
+        es._warn_old_index.cache_clear()
+        old = es.Index("old-products")
+        old.document(es.ProductIndexDocument)
+        body = old.to_dict()  # today's index, less the facet fields
+        for name in ("province", "commune", "category"):
+            del body["mappings"]["properties"][f"{name}_label_code"]
+        backend.client.indices.create(index="old-products", **body)
+        backend.client.indices.put_alias(index="old-products", name=backend.alias)
+        backend.client.index(index="old-products", id="1", refresh=True, document={
+            "product_id": 1, "name": "Mật ong rừng", "sku": "OLD-1", "price_vnd": 100000, "stock": 1, "stars": 4,
+            "province_code": "15", "province_name": "Tỉnh Lào Cai", "commune_code": "02923", "commune_name": "Xã Gia Phú"})
+        with caplog.at_level("WARNING", logger="search.backends.elasticsearch"):
+            result = self.search(backend, "mat ong")
+        assert result.total == 1 and result.facets["province"] == []  # still answers
+        assert "rebuild_search_index" in caplog.text
