@@ -7,8 +7,7 @@ import html
 import re
 import time
 
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from marketplace.catalog.services import fold_vietnamese
 
@@ -49,22 +48,23 @@ def words(text: str) -> list[str]:
 
 def mark_words(text: str, folded_words: set[str] | frozenset[str]) -> SafeString | str:
     """The text as HTML with each word whose folded form is one of `folded_words` in <mark>
-    (`Mật ong rừng`, {"mat", "ong"} → `<mark>Mật</mark> <mark>ong</mark> rừng`); "" when none is."""
+    (`Mật ong rừng`, {"mat", "ong"} → `<mark>Mật</mark> <mark>ong</mark> rừng`); "" when none is.
+    Both markers escape with the standard library's `html.escape`, as Django's own `escape`
+    does, without its lazy-string wrapper: they run for every hit."""
     parts, last = [], 0
     for match in _WORD.finditer(text):
         if fold(match.group()) in folded_words:
-            parts += [escape(text[last:match.start()]), "<mark>", escape(match.group()), "</mark>"]
+            parts += [html.escape(text[last:match.start()]), "<mark>", html.escape(match.group()), "</mark>"]
             last = match.end()
     if not parts:
         return ""
-    parts.append(escape(text[last:]))
-    return mark_safe("".join(parts))
+    parts.append(html.escape(text[last:]))
+    return SafeString("".join(parts))
 
 
 def marked_html(text: str, start: str, end: str) -> SafeString:
     """A text whose matched spans lie between `start` and `end` (a search server's highlight)
-    as HTML: escaped, the spans in <mark>. (The standard library's escape, as Django's own
-    `escape` does, without its lazy-string wrapper: this runs for every hit.)"""
+    as HTML: escaped, the spans in <mark>."""
     return SafeString(html.escape(text).replace(start, "<mark>").replace(end, "</mark>"))
 
 

@@ -13,7 +13,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .backends.base import FACETS, PRICE_RANGES, FacetValue, SearchUnavailable, Sort
+from .backends.base import FACETS, NATIONWIDE_COMMUNE_LIMIT, PRICE_RANGES, FacetValue, SearchUnavailable, Sort
 from .params import query_from_params
 from . import serializers as schema
 from .serializers import result_to_json, suggestions_to_json
@@ -22,7 +22,7 @@ from .services import search_autocomplete, search_products
 logger = logging.getLogger(__name__)
 UNAVAILABLE = gettext_lazy("Tạm thời không tìm kiếm được, bạn vui lòng thử lại sau ít phút.")
 NO_RESULTS = gettext_lazy("Không tìm thấy sản phẩm phù hợp. Hãy thử từ khoá khác hoặc bỏ bớt bộ lọc.")
-PAGE_FACET_LINKS = 40
+PAGE_FACET_LINKS = NATIONWIDE_COMMUNE_LIMIT  # choices linked per facet: the nationwide commune list, whole
 EMPTY_QUERY = gettext_lazy("Nhập tên sản phẩm, đặc sản hoặc tên xã để tìm.")
 
 

@@ -53,8 +53,9 @@ PRICE_RANGES_BY_KEY = {price_range.key: price_range for price_range in PRICE_RAN
 FACETS = ("province", "commune", "category", "ocop_stars", "price")
 # Values per facet, most frequent first. Once a province (or commune) is chosen: every commune
 # of the largest province (168, Hồ Chí Minh City). Nationwide: the 40 communes with the most
-# matches, as many as the search page links; of 3,321 communes a longer list is a directory
-# nobody reads (the province facet is the way down), and every search decodes and reads it.
+# matches, also how many choices the search page links (views.PAGE_FACET_LINKS); of 3,321
+# communes a longer list is a directory nobody reads (the province facet is the way down), and
+# every search decodes and reads it.
 FACET_LIMIT = 200
 NATIONWIDE_COMMUNE_LIMIT = 40
 

@@ -111,8 +111,8 @@ class ElasticsearchBackend(SearchBackend):
         self.url = url or settings.ELASTICSEARCH_URL
         self.alias = index or getattr(settings, "ELASTICSEARCH_INDEX", "ocop-products")
         self.search_path = f"/{quote(self.alias, safe='')}/_search"
-        # orjson reads an answer with hundreds of facet buckets several times faster than json.
         self.timeout = timeout
+        # orjson reads an answer with hundreds of facet buckets several times faster than json.
         # No client-metadata header: it is telemetry for the server's vendor, rebuilt for every request.
         self.client = Elasticsearch(self.url, node_class=PlainJsonNode, request_timeout=timeout, retry_on_timeout=True,
                                     max_retries=MAX_RETRIES, serializer=OrjsonSerializer(), meta_header=False)
@@ -336,7 +336,7 @@ def _aggregations(commune_limit: int) -> dict:
     """The facets' aggregations (cached, read only: the client serialises them)."""
     order = [{"_count": "desc"}, {"_key": "asc"}]  # by count, then label (the key starts with it)
     limits = {"province": FACET_LIMIT, "commune": commune_limit, "category": FACET_LIMIT}
-    aggs: dict = {name: {"terms": {"field": f"{name}_label_code", "size": limits[name], "order": order}} for name in FACETS}
+    aggs: dict = {name: {"terms": {"field": f"{name}_label_code", "size": limits[name], "order": order}} for name in TERMS_FACETS}
     aggs["ocop_stars"] = {"filters": {"filters": {str(s): {"range": {"stars": {"gte": s}}} for s in (5, 4, 3)}}}
     ranges = []
     for price_range in PRICE_RANGES:
@@ -350,7 +350,7 @@ def _aggregations(commune_limit: int) -> dict:
     return aggs
 
 
-FACETS = ("province", "commune", "category")
+TERMS_FACETS = ("province", "commune", "category")
 # Only what is read is asked for, and only what is read comes back: every search decodes its answer.
 HIT_FIELDS = ["product_id", "sku", "name", "price_vnd", "stock", "stars", "commune_code", "commune_name",
               "province_code", "province_name", "category_slug", "url"]
@@ -363,7 +363,7 @@ HIGHLIGHT = {"fields": {"name": {"number_of_fragments": 0}}, "pre_tags": [MARK],
 
 def _facets(aggregations: dict) -> dict[str, list[FacetValue]]:
     facets = {}
-    for name in FACETS:
+    for name in TERMS_FACETS:
         values = facets[name] = []
         for bucket in aggregations.get(name, {}).get("buckets", ()):
             label, _tab, code = bucket["key"].rpartition("\t")
