@@ -3,6 +3,7 @@
 Every secret and URL comes from the environment (see README "Settings"). Nothing here is a
 loose default for production: `production.py` refuses to start without its required variables.
 """
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "marketplace.orders",
     "marketplace.payments",
     "marketplace.livestreams",
+    "marketplace.accounts",
     "connectors",
     "cms",
     "search",
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -151,6 +156,34 @@ STORAGES = {
 }
 
 LOGIN_URL = "/admin/login/"
+
+# --- accounts: login throttling, sign-up limits, one-time codes ---
+# Every login goes through authenticate(); axes' backend comes first and refuses while locked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# A username is locked after N failures from anywhere, and an address after N failures on any
+# usernames (password spraying), for the cool-off; an operator unlocks at /admin/ocop/logins/.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "30")))
+AXES_RESET_ON_SUCCESS = False  # a success would wipe the address's failures against other usernames
+AXES_LOCKOUT_CALLABLE = "marketplace.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "marketplace.accounts.clientip.client_ip"
+AXES_ENABLE_ADMIN = False  # Django's admin is not served; the Wagtail view lists and unlocks
+# Behind reverse proxies that append to X-Forwarded-For, how many of them: the client is that
+# many addresses from the right. 0 (default): REMOTE_ADDR, the header is ignored.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Producer sign-up: codes sent per address and per phone number in an hour; a code's life and tries.
+SIGNUP_CODES_PER_IP_PER_HOUR = int(os.environ.get("SIGNUP_CODES_PER_IP_PER_HOUR", "10"))
+SIGNUP_CODES_PER_PHONE_PER_HOUR = int(os.environ.get("SIGNUP_CODES_PER_PHONE_PER_HOUR", "3"))
+PHONE_CODE_MINUTES = int(os.environ.get("PHONE_CODE_MINUTES", "10"))
+PHONE_CODE_MAX_ATTEMPTS = int(os.environ.get("PHONE_CODE_MAX_ATTEMPTS", "5"))
+# Until an SMS or Zalo channel exists, messages for a phone go by e-mail to this address (an
+# e-mail-to-SMS gateway, or a mailbox whose staff call the producer); empty: not sent.
+PHONE_MESSAGES_EMAIL = os.environ.get("PHONE_MESSAGES_EMAIL", "")
+# Livestream reminder sign-ups: confirmation e-mails per address per hour, and a link's life.
+LIVESTREAM_SUBSCRIBE_PER_IP_PER_HOUR = int(os.environ.get("LIVESTREAM_SUBSCRIBE_PER_IP_PER_HOUR", "20"))
+LIVESTREAM_CONFIRM_DAYS = int(os.environ.get("LIVESTREAM_CONFIRM_DAYS", "3"))
+# --- end accounts ---
 # One small server serves uploaded photos itself; set SERVE_MEDIA=0 when a web server or CDN
 # serves MEDIA_ROOT at /media/.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)

@@ -9,3 +9,5 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True  # serve static files without collectstatic in the embedded setup
+# The console shows e-mails, so phone messages (sign-up codes) are readable there too.
+PHONE_MESSAGES_EMAIL = os.environ.get("PHONE_MESSAGES_EMAIL", "dien-thoai@localhost")

@@ -8,6 +8,7 @@ import re
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.http import HttpRequest
 from wagtail.models import Page
 
 from cms import labels
@@ -51,7 +52,7 @@ def test_approved_signup_gets_a_page_and_its_user_edits_only_that_subtree(client
     assert page.live and page.get_parent().specific.admin_unit_id == producer.commune_id
 
     client.logout()
-    assert client.login(username="nsx.moi.a", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="nsx.moi.a", password=PASSWORD)  # axes needs a request
     assert client.get("/admin/").status_code == 200
     assert client.get(f"/admin/pages/{page.pk}/edit/").status_code == 200
     assert client.get(f"/admin/pages/add/cms/productpage/{page.pk}/").status_code == 200
