@@ -1,9 +1,9 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from marketplace.accounts.usernames import username_clean
 from marketplace.catalog.models import AdminUnit, Producer
 
 
@@ -13,7 +13,8 @@ class ProducerSignupForm(forms.ModelForm):
     phone = PhoneNumberField(label=_("Số điện thoại"), region="VN",
                              error_messages={"invalid": _("Số điện thoại không đúng định dạng Việt Nam (ví dụ 0912 345 678).")})
     commune_code = forms.CharField(label=_("Mã xã/phường (5 chữ số)"), max_length=5)
-    username = forms.CharField(label=_("Tên đăng nhập"), max_length=150)
+    username = forms.CharField(label=_("Tên đăng nhập"), max_length=30,
+                               help_text=_("Chữ cái không dấu a–z, chữ số và . _ - (ví dụ: nsx.chetanhcuong)."))
     password = forms.CharField(label=_("Mật khẩu"), widget=forms.PasswordInput)
     consent = forms.BooleanField(label=_("Tôi đồng ý với chính sách bảo vệ dữ liệu cá nhân"),
                                  error_messages={"required": _("Cần đồng ý với chính sách bảo vệ dữ liệu cá nhân để đăng ký.")})
@@ -30,10 +31,8 @@ class ProducerSignupForm(forms.ModelForm):
         return commune
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("Tên đăng nhập này đã có người dùng."))
-        return username
+        # Whether the name is taken is not said here (it would list accounts): see accounts.signup.
+        return username_clean(self.cleaned_data["username"])
 
     def clean(self):
         cleaned = super().clean()
@@ -43,3 +42,10 @@ class ProducerSignupForm(forms.ModelForm):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(label=_("Mã xác minh (6 chữ số)"), max_length=6, min_length=6,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+                           error_messages={"required": _("Vui lòng nhập mã xác minh."),
+                                           "min_length": _("Mã xác minh gồm 6 chữ số.")})

@@ -2,16 +2,16 @@
 import io
 
 import segno
-from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_http_methods
 
-from marketplace.catalog.models import Batch, Producer
+from marketplace.accounts import signup
+from marketplace.accounts.clientip import client_ip
+from marketplace.catalog.models import Batch
 
-from .forms import ProducerSignupForm
+from .forms import PhoneCodeForm, ProducerSignupForm
 
 
 def traceability(request, code: str):
@@ -40,16 +40,48 @@ def gs1_digital_link(request, gtin: str, lot: str):
     return redirect(batch.get_absolute_url())
 
 
+SIGNUP_SESSION_KEY = "producer_signup_challenge"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def producer_signup(request):
+    """Step 1: the form. A valid one sends a code to the phone; nothing is stored yet."""
     form = ProducerSignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            producer = form.save(commit=False)
-            producer.commune = form.cleaned_data["commune_code"]
-            producer.status = Producer.Status.PENDING
-            producer.privacy_consent_at = timezone.now()
-            producer.save()
-            user = get_user_model().objects.create_user(username=form.cleaned_data["username"], password=form.cleaned_data["password"])
-            producer.users.add(user)
-        return render(request, "cms/producer_signup_done.html", {"producer": producer})
+        try:
+            challenge = signup.producer_signup_start(data=_signup_data(form.cleaned_data), client_ip=client_ip(request))
+        except signup.SignupError as failure:
+            return render(request, "cms/producer_signup.html", {"form": form, "error": failure.message}, status=failure.status)
+        request.session[SIGNUP_SESSION_KEY] = challenge
+        return redirect("producer-signup-verify")
     return render(request, "cms/producer_signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _signup_data(cleaned: dict) -> signup.SignupData:
+    return signup.SignupData(
+        name=cleaned["name"], kind=cleaned["kind"], phone=cleaned["phone"].as_e164, tax_code=cleaned.get("tax_code", ""),
+        address=cleaned.get("address", ""), commune_id=cleaned["commune_code"].pk, username=cleaned["username"],
+        password=cleaned["password"])
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def producer_signup_verify(request):
+    """Step 2: the code from the phone. Right: the sign-up reaches the commune editor."""
+    challenge = request.session.get(SIGNUP_SESSION_KEY, "")
+    phone = signup.producer_signup_phone(challenge=challenge) if challenge else None
+    if phone is None:
+        return render(request, "cms/producer_signup_verify.html", {"expired": True}, status=400 if request.method == "POST" else 200)
+    form = PhoneCodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            producer = signup.producer_signup_verify(challenge=challenge, code=form.cleaned_data["code"])
+        except signup.SignupError as failure:
+            error = failure.message
+        else:
+            request.session.pop(SIGNUP_SESSION_KEY, None)
+            return render(request, "cms/producer_signup_done.html", {"producer": producer})
+    status = 400 if (error or form.errors) else 200
+    return render(request, "cms/producer_signup_verify.html", {"form": form, "error": error, "phone": phone}, status=status)

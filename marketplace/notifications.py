@@ -75,3 +75,18 @@ def notify(*, recipient: Recipient, template: str, context: dict, channels: tupl
             continue
         sent.append(name)
     return sent
+
+
+def notify_phone(*, phone: str, template: str, context: dict) -> list[str]:
+    """A short message to a phone number (a one-time code). Channels that reach phones are used
+    once registered; until then it goes by e-mail to PHONE_MESSAGES_EMAIL (an e-mail-to-SMS
+    gateway, or staff who relay it; the console in development). Empty: nothing is sent."""
+    recipient = Recipient(phone=phone)
+    by_phone = tuple(name for name, channel in CHANNELS.items() if channel.can_reach(recipient))
+    if by_phone:
+        return notify(recipient=recipient, template=template, context=context, channels=by_phone)
+    if not settings.PHONE_MESSAGES_EMAIL:
+        log.warning("no channel reaches phones and PHONE_MESSAGES_EMAIL is empty: %s not sent", template)
+        return []
+    relay = Recipient(name=phone, email=settings.PHONE_MESSAGES_EMAIL, phone=phone)
+    return notify(recipient=relay, template=template, context={**context, "phone": phone})

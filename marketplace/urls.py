@@ -28,6 +28,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("dang-ky-nha-san-xuat/", cms_views.producer_signup, name="producer-signup"),
+    path("dang-ky-nha-san-xuat/xac-minh/", cms_views.producer_signup_verify, name="producer-signup-verify"),
     path("tim-kiem/", include("search.page_urls")),
     path("", include("marketplace.orders.urls")),
     path("", include("marketplace.payments.urls")),

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import segno
 from dateutil.relativedelta import relativedelta
+from django.core import mail
 from django.utils import timezone, translation
 
 from cms import services
@@ -365,6 +366,13 @@ def test_producer_signup_shows_vietnamese_errors_then_confirms(live_site, page):
     page.check("#id_consent")
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Gửi đăng ký").click()
+    assert navigation.value.status == 200
+    assert page.locator("h1").inner_text() == "Xác minh số điện thoại"
+    assert not Producer.objects.filter(name__startswith="Hộ kinh doanh Trà").exists()  # not before the code
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    page.fill("#id_code", code)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Xác minh").click()
     assert navigation.value.status == 200
     assert page.locator("h1").inner_text() == "Đã nhận đăng ký"
     assert "Cảm ơn Hộ kinh doanh Trà Shan Tuyết Gia Phú. Biên tập viên Xã Gia Phú sẽ duyệt" in _text(page)

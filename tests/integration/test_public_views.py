@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import re
 
 import pytest
 import segno
@@ -13,8 +14,10 @@ GOOD = {"name": "Hộ kinh doanh Măng rừng", "kind": "household", "phone": "0
         "address": "Thôn 3", "commune_code": "02923", "username": "mangrung", "password": "Mang-rung-2025!", "consent": "on"}
 
 
-def test_signup_creates_a_pending_producer_and_a_login(client):
-    response = client.post("/dang-ky-nha-san-xuat/", GOOD)
+def test_signup_creates_a_pending_producer_and_a_login(client, mailoutbox):
+    assert client.post("/dang-ky-nha-san-xuat/", GOOD).status_code == 302
+    code = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)  # the phone's code (see tests/integration/accounts)
+    response = client.post("/dang-ky-nha-san-xuat/xac-minh/", {"code": code})
     assert response.status_code == 200 and "Đã nhận đăng ký" in response.content.decode()
     producer = Producer.objects.get(name=GOOD["name"])
     assert producer.status == Producer.Status.PENDING and producer.privacy_consent_at
