@@ -215,7 +215,11 @@ class LiveSale(models.Model):
 
 
 class Subscription(models.Model):
-    """Reminders by e-mail for every occurrence of a session (`occurrence` empty) or just one."""
+    """Reminders by e-mail for every occurrence of a session (`occurrence` empty) or just one.
+
+    Double opt-in: reminders go only once the address has confirmed through the signed link
+    sent to it (`confirmed_at`); an unsubscribed address is subscribed again only the same way.
+    `token` is the unsubscribe link's secret, sent only to the address."""
 
     session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="subscriptions")
     occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions")
@@ -223,6 +227,8 @@ class Subscription(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "email"], name="subscription_one_per_session")]

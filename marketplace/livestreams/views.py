@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from marketplace.accounts.clientip import client_ip
 from marketplace.catalog.models import AdminUnit, Producer
 
 from . import selectors, services
@@ -54,11 +55,14 @@ def occurrence(request, pk: int):
         if form.is_valid():
             try:
                 services.subscription_create(email=form.cleaned_data["email"], session=found.session,
-                                             occurrence=found if form.cleaned_data["scope"] == "occurrence" else None)
+                                             occurrence=found if form.cleaned_data["scope"] == "occurrence" else None,
+                                             client_ip=client_ip(request))
             except services.LiveError as failure:
                 error, status = failure.message, 400
             else:
-                messages.success(request, _("Đã đăng ký nhắc lịch. Bạn sẽ nhận email 24 giờ và 15 phút trước giờ phát."))
+                # The same words whatever the address's state: the page tells nobody who is subscribed.
+                messages.success(request, _("Vui lòng mở email chúng tôi vừa gửi và bấm liên kết xác nhận. "
+                                            "Sau khi xác nhận, bạn sẽ nhận email 24 giờ và 15 phút trước giờ phát."))
                 return redirect("livestreams:occurrence", pk=found.pk)
         else:
             error, status = " ".join(str(m) for errors in form.errors.values() for m in errors), 400
@@ -88,6 +92,20 @@ def unsubscribe(request, token: str):
         services.subscription_cancel(token=token)
         subscription.refresh_from_db()
     response = render(request, "livestreams/unsubscribe.html", {"subscription": subscription})
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token: str):
+    """The link in the confirmation e-mail: GET asks, POST confirms (mail scanners follow links)."""
+    found = services.subscription_for_confirmation(token=token)
+    subscription, confirmed = (found[0] if found else None), False
+    if found is not None and request.method == "POST":
+        subscription, confirmed = services.subscription_confirm(token=token), True
+    response = render(request, "livestreams/confirm.html", {"subscription": subscription, "confirmed": confirmed},
+                      status=200 if found else 400)
     response["X-Robots-Tag"] = "noindex"
     return response
 

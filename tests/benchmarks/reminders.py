@@ -189,7 +189,8 @@ def _world(subscribers: int):
         title="Phiên live thử tải", commune_id=commune.pk, starts_local=start, ends_local=start + dt.timedelta(hours=2),
         host_ids=[host.pk], links={"facebook": "https://www.facebook.com/cho-ocop/live"}), schedule=True)
     Subscription.objects.bulk_create(
-        [Subscription(session=session, email=f"khach{n:06d}@example.vn") for n in range(subscribers)], batch_size=2000)
+        [Subscription(session=session, email=f"khach{n:06d}@example.vn", confirmed_at=timezone.now()) for n in range(subscribers)],
+        batch_size=2000)
     return session.occurrences.get()
 
 

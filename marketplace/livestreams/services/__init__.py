@@ -3,7 +3,8 @@
 - `schedule`: plan, validate (bad input, conflicts), materialise, move and cancel occurrences;
   verify hosts.
 - `holds`: the ring-fence: units held on stock for each occurrence's window, returned after.
-- `subscriptions`, `reminders`: e-mail reminders, each sent once per subscriber and occurrence.
+- `subscriptions`, `reminders`: e-mail reminders (double opt-in), each sent once per confirmed
+  subscriber and occurrence.
 - `reports`: orders, units and GMV attributed to a session.
 The live price itself is in `marketplace.livestreams.pricing`, which checkout calls.
 """
@@ -14,11 +15,11 @@ from .occurrences import live_session_cancel, occurrence_cancel, occurrence_move
 from .reminders import reminders_due, reminders_send
 from .reports import SessionReport, session_report, session_report_csv
 from .schedule import Conflict, FeaturedData, SessionData, live_session_check, live_session_conflicts, live_session_save
-from .subscriptions import subscription_cancel, subscription_create
+from .subscriptions import subscription_cancel, subscription_confirm, subscription_create, subscription_for_confirmation
 
 __all__ = [
     "Conflict", "FeaturedData", "LiveError", "SessionData", "SessionReport", "holds_place", "holds_return",
     "host_save", "host_verify", "live_session_cancel", "live_session_check", "live_session_conflicts", "live_session_save",
     "occurrence_cancel", "occurrence_move", "reminders_due", "reminders_send", "session_report", "session_report_csv",
-    "subscription_cancel", "subscription_create", "windows_tick",
+    "subscription_cancel", "subscription_confirm", "subscription_create", "subscription_for_confirmation", "windows_tick",
 ]

@@ -40,9 +40,9 @@ class Due:
 
 
 def subscribers(*, occurrence: Occurrence, kind: str):
-    """Active subscriptions of this occurrence (directly or through its session)."""
+    """Confirmed, active subscriptions of this occurrence (directly or through its session)."""
     rows = Subscription.objects.filter(Q(occurrence__isnull=True) | Q(occurrence=occurrence), session_id=occurrence.session_id,
-                                       unsubscribed_at__isnull=True)
+                                       unsubscribed_at__isnull=True, confirmed_at__isnull=False)
     if kind == CANCELLED and occurrence.cancelled_at:
         rows = rows.filter(created_at__lte=occurrence.cancelled_at)
     return rows.order_by("pk")

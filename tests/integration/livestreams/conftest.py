@@ -1,7 +1,9 @@
 """Live-session fixtures: a verified host, a certified SKU, and a scheduler for sessions."""
 import datetime as dt
+import re
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from marketplace.livestreams import services
@@ -63,3 +65,12 @@ def close_window(occurrence: Occurrence) -> Occurrence:
     Occurrence.objects.filter(pk=occurrence.pk).update(starts_at=now - dt.timedelta(hours=2), ends_at=now - dt.timedelta(minutes=1))
     occurrence.refresh_from_db()
     return occurrence
+
+
+def confirm_subscriptions() -> int:
+    """Follow every confirmation link e-mailed so far (double opt-in), then forget those e-mails."""
+    tokens = [token for message in mail.outbox for token in re.findall(r"/xac-nhan-nhac-lich/([^/\s]+)/", message.body)]
+    for token in tokens:
+        assert services.subscription_confirm(token=token) is not None
+    mail.outbox.clear()
+    return len(tokens)

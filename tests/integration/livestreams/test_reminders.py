@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from marketplace import notifications
 from marketplace.livestreams import services, tasks
-from marketplace.livestreams.models import Occurrence, ReminderSent
+from marketplace.livestreams.models import Occurrence, ReminderSent, Subscription
 from marketplace.livestreams.services.reminders import CANCELLED, kind_for
 
-from .conftest import local_in
+from .conftest import confirm_subscriptions, local_in
 
 pytestmark = pytest.mark.django_db
 N = 23
@@ -32,6 +32,7 @@ def occurrence(plan):
     session = plan(starts_local=start, ends_local=start + dt.timedelta(hours=2))
     for n in range(N):
         services.subscription_create(email=f"Nguoi.Mua{n}@Example.vn", session=session)
+    assert confirm_subscriptions() == N
     return session.occurrences.get()
 
 
@@ -134,6 +135,7 @@ def test_unsubscribed_and_single_occurrence_subscribers(plan):
     first, second = session.occurrences.order_by("index")
     gone = services.subscription_create(email="a@example.vn", session=session)
     services.subscription_create(email="b@example.vn", session=session, occurrence=second)
+    confirm_subscriptions()
     services.subscription_cancel(token=gone.token)
     services.reminders_send(occurrence_id=first.pk, kind=kind_for(1440), scheduled_start=first.starts_at)
     assert mail.outbox == []
@@ -153,6 +155,12 @@ def test_subscribing_twice_is_one_subscription(plan):
     session = plan()
     occurrence = session.occurrences.get()
     one = services.subscription_create(email="X@Example.vn", session=session, occurrence=occurrence)
+    confirm_subscriptions()
+    one.refresh_from_db()
+    assert one.occurrence_id == occurrence.pk
+    Subscription.objects.update(confirmation_sent_at=None)  # the resend pause is over
     two = services.subscription_create(email="x@example.vn", session=session)
+    confirm_subscriptions()  # widening the choice needs the link too
+    two.refresh_from_db()
     assert one.pk == two.pk and two.occurrence_id is None
     assert Occurrence.objects.count() == 1

@@ -14,7 +14,7 @@ from marketplace.livestreams.models import LiveSale, OccurrenceHold, ReminderSen
 from marketplace.orders import services as orders
 from tests.celery_worker import wait_for
 
-from .conftest import local_in, open_window
+from .conftest import confirm_subscriptions, local_in, open_window
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -77,6 +77,7 @@ def test_a_real_worker_sends_each_reminder_once(plan, mail_log, worker):
     session = plan(starts_local=start, ends_local=local_in(hours=24))
     for n in range(60):
         services.subscription_create(email=f"khach{n}@example.vn", session=session)
+    confirm_subscriptions()
     celery_app.conf.task_always_eager = False
     try:
         tasks.reminders_dispatch.delay()
