@@ -205,6 +205,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # No HTTP Basic: the API is public, and Basic would be a password-guessing door beside the
+    # throttled login page (a wrong password answered 401, a right one 200).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "EXCEPTION_HANDLER": "marketplace.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -372,7 +372,7 @@ def test_producer_signup_shows_vietnamese_errors_then_confirms(live_site, page):
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     page.fill("#id_code", code)
     with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="Xác minh").click()
+        page.get_by_role("button", name="Xác minh mã").click()
     assert navigation.value.status == 200
     assert page.locator("h1").inner_text() == "Đã nhận đăng ký"
     assert "Cảm ơn Hộ kinh doanh Trà Shan Tuyết Gia Phú. Biên tập viên Xã Gia Phú sẽ duyệt" in _text(page)

@@ -131,3 +131,17 @@ def test_only_operators_open_the_unlock_view(settings):
     _lock(settings, "nsx.khac", "203.0.113.91")
     assert client.post("/admin/ocop/logins/", {"kind": "ip_address", "value": "203.0.113.91"}).status_code in (302, 403)
     assert ("ip_address", "203.0.113.91") in [(row.kind, row.value) for row in lockouts_active()]
+
+
+def test_the_api_is_no_password_oracle():
+    """HTTP Basic on the API would let passwords be tried without the login page's lock."""
+    import base64
+
+    UserFactory(username="nsx.bay", is_staff=True)
+    client = Client()
+
+    def basic(password: str) -> int:
+        token = base64.b64encode(f"nsx.bay:{password}".encode()).decode()
+        return client.get("/api/v1/products/", HTTP_AUTHORIZATION=f"Basic {token}").status_code
+
+    assert basic("sai") == basic(PASSWORD) == 200
