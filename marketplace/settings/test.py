@@ -11,3 +11,4 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 VISITS_FLUSH_AT_EXIT = False  # the test database is gone by then
+CONNECTOR_ALLOW_PRIVATE_URLS = True  # the fake platform servers listen on 127.0.0.1
