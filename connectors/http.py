@@ -21,6 +21,7 @@ import ipaddress
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -93,11 +94,23 @@ def url_is_allowed(url: str) -> bool:
         return False
     if private_urls_allowed():
         return True
+    key = (host, port or (443 if parts.scheme == "https" else 80))
+    if _known_public.get(key, 0.0) > time.monotonic():
+        return True
     try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(*key, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError):
         return False
-    return bool(infos) and all(address_is_public(info[4][0]) for info in infos)
+    public = bool(infos) and all(address_is_public(info[4][0]) for info in infos)
+    if public:
+        _known_public[key] = time.monotonic() + PUBLIC_NAME_TTL
+    return public
+
+
+#: A host name found public is not looked up again for this long (a platform call must not wait
+#: for DNS each time). Safe: the connected socket's address is checked on every new connection.
+PUBLIC_NAME_TTL = 60.0
+_known_public: dict[tuple[str, int], float] = {}
 
 
 def _refuse(url: str) -> BlockedAddress:
