@@ -77,7 +77,8 @@ class SessionEditView(LiveAdminView):
                     FeaturedFormSet(self.request.POST, prefix="featured", form_kwargs=form_kwargs))
         initial = SessionForm.initial_for(session) if session else {}
         featured = featured_initial(session) if session else []
-        return SessionForm(initial=initial, **form_kwargs), FeaturedFormSet(initial=featured, prefix="featured", form_kwargs=form_kwargs)
+        formset = FeaturedFormSet(initial=featured, prefix="featured", form_kwargs=form_kwargs)
+        return SessionForm(initial=initial, **form_kwargs), formset
 
     def get(self, request, pk=None):
         self.session = self.managed_session(pk) if pk else None
@@ -114,7 +115,8 @@ class OccurrencesView(LiveAdminView):
         user = self.request.user
         session = self.session_or_404(self.kwargs["pk"])
         rows = [(o, MoveForm(prefix=f"o{o.pk}")) for o in session.occurrences.order_by("starts_at", "pk")]
-        return super().get_context_data(session=session, rows=rows, now=timezone.now(), can_manage=access.can_manage(user, session),
+        return super().get_context_data(session=session, rows=rows, now=timezone.now(),
+                                        can_manage=access.can_manage(user, session),
                                         is_featured=bool(access.own_producer_ids_in(user, session)), **kwargs)
 
     def post(self, request, pk):
@@ -187,7 +189,8 @@ class OwnFeaturedView(LiveAdminView):
             else:
                 messages.success(request, _("Đã lưu sản phẩm của bạn trong “%(title)s”.") % {"title": self.session.title})
                 return redirect("livestreams_admin_own_featured", pk=self.session.pk)
-        return self.render_to_response(self.get_context_data(session=self.session, formset=formset, problems=problems), status=400)
+        context = self.get_context_data(session=self.session, formset=formset, problems=problems)
+        return self.render_to_response(context, status=400)
 
     def _leave(self):
         try:

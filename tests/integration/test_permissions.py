@@ -142,6 +142,9 @@ def change_stock(client, sku) -> bool:
     return changed
 
 
+SNIPPET_CHOOSER = "/admin/snippets/choose/catalog"
+
+
 def _chosen(client, url: str) -> bool:
     """A chooser's "chosen" answer: the object's data (allowed) or a refusal."""
     response = client.get(url)
@@ -164,10 +167,12 @@ def _session_form(world, title: str) -> dict:
     session, start = world.session, _local(days=2)
     data = {
         "title": title, "description": "", "commune": session.commune_id, "venue": session.venue,
-        "starts_local": start.strftime("%Y-%m-%dT%H:%M"), "ends_local": (start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "starts_local": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_local": (start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
         "rrule": "", "hosts": [h.pk for h in session.hosts.all()], "producers": [world.p1_page.producer_id],
         "tiktok": "", "facebook": "", "zalo": "", "action": "schedule",
-        "featured-TOTAL_FORMS": "1", "featured-INITIAL_FORMS": "0", "featured-MIN_NUM_FORMS": "0", "featured-MAX_NUM_FORMS": "1000",
+        "featured-TOTAL_FORMS": "1", "featured-INITIAL_FORMS": "0", "featured-MIN_NUM_FORMS": "0",
+        "featured-MAX_NUM_FORMS": "1000",
         "featured-0-sku": world.p1_sku.pk, "featured-0-live_price_vnd": "90000", "featured-0-cap_total": "5",
         "featured-0-cap_per_buyer": "2",
     }
@@ -250,11 +255,11 @@ ACTIONS = {
     "change_stock_p2": lambda c, w: change_stock(c, w.p2_sku),
     "edit_producer_record_p1": lambda c, w: _get_allowed(c, f"/admin/ocop/producers/edit/{w.p1_page.producer_id}/"),
     "view_expiring_report": lambda c, w: _get_allowed(c, "/admin/ocop/certificates/expiring/"),
-    "producer_chooser_lists_p2": lambda c, w: _lists(c, "/admin/snippets/choose/catalog/producer/results/", w.p2_page.producer.name),
-    "producer_chosen_p2": lambda c, w: _chosen(c, f"/admin/snippets/choose/catalog/producer/chosen/{w.p2_page.producer_id}/"),
-    "producer_chosen_pending_a": lambda c, w: _chosen(c, f"/admin/snippets/choose/catalog/producer/chosen/{w.pending_a.pk}/"),
-    "certificate_chosen_b": lambda c, w: _chosen(c, f"/admin/snippets/choose/catalog/ocopcertificate/chosen/{w.p2_certificate.pk}/"),
-    "batch_chosen_p2": lambda c, w: _chosen(c, f"/admin/snippets/choose/catalog/batch/chosen/{w.p2_batch.pk}/"),
+    "producer_chooser_lists_p2": lambda c, w: _lists(c, f"{SNIPPET_CHOOSER}/producer/results/", w.p2_page.producer.name),
+    "producer_chosen_p2": lambda c, w: _chosen(c, f"{SNIPPET_CHOOSER}/producer/chosen/{w.p2_page.producer_id}/"),
+    "producer_chosen_pending_a": lambda c, w: _chosen(c, f"{SNIPPET_CHOOSER}/producer/chosen/{w.pending_a.pk}/"),
+    "certificate_chosen_b": lambda c, w: _chosen(c, f"{SNIPPET_CHOOSER}/ocopcertificate/chosen/{w.p2_certificate.pk}/"),
+    "batch_chosen_p2": lambda c, w: _chosen(c, f"{SNIPPET_CHOOSER}/batch/chosen/{w.p2_batch.pk}/"),
     "product_chooser_lists_p2": lambda c, w: _lists(c, "/admin/ocop/product-chooser/results/", w.p2_page.producer.name),
     "product_chosen_p2": lambda c, w: _chosen(c, f"/admin/ocop/product-chooser/chosen/{w.p2_sku.product_id}/"),
     "edit_session_s": edit_session,

@@ -20,8 +20,8 @@ from .subscriptions import subscription_cancel, subscription_create
 
 __all__ = [
     "Conflict", "FeaturedData", "LiveError", "SessionData", "SessionReport", "holds_place", "holds_return",
-    "host_save", "host_verify", "live_session_cancel", "live_session_check", "live_session_conflicts", "live_session_featured_set",
-    "live_session_leave", "live_session_save",
+    "host_save", "host_verify", "live_session_cancel", "live_session_check", "live_session_conflicts",
+    "live_session_featured_set", "live_session_leave", "live_session_save",
     "occurrence_cancel", "occurrence_move", "reminders_due", "reminders_send", "session_report", "session_report_csv",
     "subscription_cancel", "subscription_create", "windows_tick",
 ]

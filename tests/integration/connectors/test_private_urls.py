@@ -126,8 +126,8 @@ def test_operators_cannot_save_an_internal_base_url(client, private_refused, int
     settings.CONNECTOR_NGHEAN37 = {"url": "", "api_keys": ""}
     login(client, factories.UserFactory(username="vanhanh.url", is_superuser=True, is_staff=True))
     for url in (_url(internal_service), "http://169.254.169.254/", "http://localhost:8000/"):
-        response = client.post("/admin/connectors/connections/", {"platform": "nghean37", "account": "02923",
-                                                                  "secret": "khoa-xa-a-12345678", "base_url": url, "enabled": "on"})
+        response = client.post("/admin/connectors/connections/", {
+            "platform": "nghean37", "account": "02923", "secret": "khoa-xa-a-12345678", "base_url": url, "enabled": "on"})
         assert response.status_code == 200
         assert "Địa chỉ API phải là một địa chỉ công khai" in response.content.decode()
         assert not Connection.objects.filter(base_url=url).exists()
