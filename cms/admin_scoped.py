@@ -4,7 +4,9 @@ every view of one object, the listing and the chooser."""
 from django.core.exceptions import PermissionDenied
 from wagtail.permissions import policy_registry
 from wagtail.snippets.views import snippets as snippet_views
-from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
+from wagtail.snippets.views.chooser import (
+    ChooseResultsView, ChooseView, SnippetChooserViewSet, SnippetChosenMultipleView, SnippetChosenView,
+)
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 
@@ -41,16 +43,31 @@ class ScopedUsageView(ScopedObjectMixin, snippet_views.UsageView):
 
 
 class ScopedChooserMixin:
+    """Rows the user may choose: those the policy lets them see, less those not meant to be
+    linked (e.g. pending sign-ups; see `OcopScopePermissionPolicy.choosable`)."""
+
     def get_object_list(self):
-        policy = policy_registry.get_by_type(self.model_class)
-        return policy.instances_user_has_any_permission_for(self.request.user, ["view", "change"])
+        return policy_registry.get_by_type(self.model_class).instances_user_may_choose(self.request.user)
+
+
+class ScopedChosenView(ScopedChooserMixin, SnippetChosenView):
+    def get_object(self, pk):
+        return self.get_object_list().get(pk=pk)
+
+
+class ScopedChosenMultipleView(ScopedChooserMixin, SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return self.get_object_list().filter(pk__in=pks)
 
 
 class ScopedChooserViewSet(SnippetChooserViewSet):
-    """The chooser lists only rows the user may see (e.g. the producer field of a producer page)."""
+    """The chooser lists and returns only rows the user may see (e.g. the producer field of a
+    producer page): the "chosen" URLs answer 404 for any other id, as the list never shows it."""
 
     choose_view_class = type("ScopedChooseView", (ScopedChooserMixin, ChooseView), {})
     choose_results_view_class = type("ScopedChooseResultsView", (ScopedChooserMixin, ChooseResultsView), {})
+    chosen_view_class = ScopedChosenView
+    chosen_multiple_view_class = ScopedChosenMultipleView
 
 
 class ScopedSnippetViewSet(SnippetViewSet):

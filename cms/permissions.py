@@ -3,53 +3,39 @@
 Model permissions (`catalog.change_batch`, ...) come from the role groups set up by
 `cms.services.roles_setup`; these policies add *which* rows a user may act on:
 
-- an operator (superuser) acts on every row;
-- a commune editor (a member of `CommunePage.editors_group`) on rows of that commune's
-  producers, for the actions in `editor_actions`;
-- a producer (a user in `Producer.users`) on rows of that producer, for `producer_actions`.
+- an operator acts on every row;
+- a commune editor on rows of that commune's producers, for the actions in `editor_actions`;
+- a producer user on rows of that producer, for `producer_actions`.
 
-The policies are registered with Wagtail in `wagtail_hooks.py`; admin views import them from here.
+Roles and scope themselves are `marketplace.access`'s; these policies only apply them per
+action. They are registered with Wagtail in `wagtail_hooks.py`; admin views import them from here.
 """
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from marketplace import access
 from marketplace.catalog.models import Batch, OcopCertificate, Producer, Stock
-
-from .models import CommunePage
-
-
-def editor_commune_ids(user) -> QuerySet:
-    """The admin units of the communes whose editors group `user` belongs to (a subquery)."""
-    return CommunePage.objects.filter(editors_group__in=user.groups.all()).values("admin_unit_id")
-
-
-def user_producer_ids(user) -> QuerySet:
-    """The producers `user` acts for (a subquery)."""
-    return Producer.users.through.objects.filter(user_id=user.pk).values("producer_id")
-
-
-def _path(prefix: str, suffix: str) -> str:
-    return f"{prefix}__{suffix}" if prefix else suffix
 
 
 class OcopScopePermissionPolicy(ModelPermissionPolicy):
     """Model permissions as usual, limited to the rows of the user's communes or producers.
 
-    `producer_path` leads from the model to its `Producer` ("" for Producer itself).
+    `producer_path` leads from the model to its `Producer` ("" for Producer itself); `choosable`
+    limits what choosers offer beyond scope.
     Actions outside Django's add/change/delete/view map to a model permission through
     `action_permissions` (e.g. "approve" needs "change").
     """
 
     def __init__(self, model, *, producer_path: str, editor_actions: Iterable[str], producer_actions: Iterable[str],
-                 action_permissions: dict[str, str] | None = None):
+                 action_permissions: dict[str, str] | None = None, choosable: Q | None = None):
         super().__init__(model)
+        self.choosable = choosable if choosable is not None else Q()
         self.producer_path = producer_path
         self.editor_actions = frozenset(editor_actions)
         self.producer_actions = frozenset(producer_actions)
@@ -74,18 +60,17 @@ class OcopScopePermissionPolicy(ModelPermissionPolicy):
         allowed = {action for action in actions if self.user_has_permission(user, action)}
         if not allowed:
             return None
-        if user.is_superuser:
-            return Q()
-        clauses = []
-        if allowed & self.editor_actions:
-            clauses.append(Q(**{_path(path, "commune_id__in"): editor_commune_ids(user)}))
-        if allowed & self.producer_actions:
-            clauses.append(Q(**{_path(path, "pk__in"): user_producer_ids(user)}))
-        return functools.reduce(operator.or_, clauses) if clauses else None
+        return access.producer_scope_q(user, path=path, as_editor=bool(allowed & self.editor_actions),
+                                       as_producer=bool(allowed & self.producer_actions))
 
     def instances_user_has_any_permission_for(self, user, actions):
         q = self.scope_q(user, actions)
         return self.model._default_manager.none() if q is None else self.model._default_manager.filter(q)
+
+    def instances_user_may_choose(self, user):
+        """Rows a chooser offers `user` (and accepts back): those they may view or change that
+        may be linked at all (`choosable`)."""
+        return self.instances_user_has_any_permission_for(user, ["view", "change"]).filter(self.choosable)
 
     def user_has_permission_for_instance(self, user, action, instance):
         return self.user_has_any_permission_for_instance(user, [action], instance)
@@ -99,9 +84,9 @@ class OcopScopePermissionPolicy(ModelPermissionPolicy):
     def users_with_any_permission_for_instance(self, actions, instance):
         actions = set(actions)
         producer = self.producer_of(instance)
-        q = Q(is_superuser=True)
+        q = access.operator_users_q()
         if actions & self.editor_actions:
-            q |= Q(groups__in=CommunePage.objects.filter(admin_unit_id=producer.commune_id).values("editors_group_id"))
+            q |= Q(groups__in=access.commune_editor_group_ids(producer.commune_id))
         if actions & self.producer_actions:
             q |= Q(producers=producer)
         users_with_model_permission = self.users_with_any_permission(actions).values("pk")
@@ -117,6 +102,7 @@ producer_policy = OcopScopePermissionPolicy(
     Producer, producer_path="",
     editor_actions={"view", "change", "approve"}, producer_actions={"view", "change"},
     action_permissions={"approve": "change"},
+    choosable=Q(status=Producer.Status.APPROVED),  # a pending or rejected sign-up is never linked to a page
 )
 certificate_policy = OcopScopePermissionPolicy(
     OcopCertificate, producer_path="product__producer",

@@ -1,5 +1,6 @@
 """The admin modal that chooses a product for an article's product card: published products of
-the editor's communes (every product for operators), searchable by product or producer name."""
+the editor's communes (every product for operators), searchable by product or producer name. The
+"chosen" URLs answer only for those products too."""
 from __future__ import annotations
 
 from django import forms
@@ -7,21 +8,17 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic.chooser import ChooseResultsView, ChooseView
+from wagtail.admin.views.generic.chooser import ChooseResultsView, ChooseView, ChosenMultipleView, ChosenView
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 
+from marketplace import access
 from marketplace.catalog.models import Product
 
 
-
 def choosable_products(user) -> QuerySet[Product]:
-    """Published products an editor may put on a card: those of their communes (all for operators)."""
-    from .permissions import editor_commune_ids
-
-    products = Product.objects.filter(is_published=True).select_related("producer__commune")
-    if user.is_superuser:
-        return products
-    return products.filter(producer__commune_id__in=editor_commune_ids(user))
+    """Published products of approved producers an editor may put on a card: those of their
+    communes (all for operators)."""
+    return access.products_for(user, as_producer=False).select_related("producer__commune")
 
 
 class ProductFilterForm(BaseFilterForm):
@@ -60,6 +57,16 @@ class ProductChooseResultsView(_ProductChooseMixin, ChooseResultsView):
     pass
 
 
+class ProductChosenView(ChosenView):
+    def get_object(self, pk):
+        return choosable_products(self.request.user).get(pk=pk)
+
+
+class ProductChosenMultipleView(ChosenMultipleView):
+    def get_objects(self, pks):
+        return choosable_products(self.request.user).filter(pk__in=pks)
+
+
 class ProductChooserViewSet(ChooserViewSet):
     model = Product
     icon = "tag"
@@ -68,6 +75,8 @@ class ProductChooserViewSet(ChooserViewSet):
     edit_item_text = _("Sửa")
     choose_view_class = ProductChooseView
     choose_results_view_class = ProductChooseResultsView
+    chosen_view_class = ProductChosenView
+    chosen_multiple_view_class = ProductChosenMultipleView
     # Certificate and batch forms keep their own product field: do not take over every FK to Product.
     register_widget = False
 

@@ -6,16 +6,15 @@ from django.db import transaction
 from django.utils.html import strip_tags
 from wagtail.models import Collection, GroupApprovalTask, GroupCollectionPermission, GroupPagePermission, Workflow, WorkflowPage, WorkflowTask
 
+from marketplace import access
+from marketplace.access import OPERATORS_GROUP  # noqa: F401 - the role groups are named here together
 from marketplace.catalog import services as catalog
-from marketplace.catalog.models import Product
-
-from marketplace.catalog.models import AdminUnit
+from marketplace.catalog.models import AdminUnit, Product
 
 from .models import CommunePage, HomePage, ProducerPage, ProductPage, ProvincePage
 
 PRODUCERS_GROUP = "Nhà sản xuất"
 EDITORS_GROUP = "Biên tập viên xã"
-OPERATORS_GROUP = "Vận hành"
 
 
 def listing_publish(*, page: ProductPage) -> Product:
@@ -61,6 +60,8 @@ def commune_editors_setup(*, page: CommunePage) -> Group:
         if page.editors_group_id != group.pk:
             CommunePage.objects.filter(pk=page.pk).update(editors_group=group)
             page.editors_group = group
+        # Scope is decided at the catalogue level (marketplace.access), which knows no pages.
+        access.commune_editors_set(commune=page.admin_unit, group=group)
     return group
 
 

@@ -1,9 +1,10 @@
 """The OCOP admin: producers, certificates and batches as snippets limited to the user's communes
 or producers, plus sign-up decisions, QR labels, stock and the expiring-certificates report.
 
-Roles: an operator is a superuser; a commune editor is in the commune's editors group and
-"Biên tập viên xã"; a producer is in `Producer.users`, its page's owners group and "Nhà sản xuất"
-(see `cms.services`). Model permissions come from those groups; `cms.permissions` limits rows.
+Roles (`marketplace.access`): an operator is a superuser or in the operators group; a commune
+editor is in the commune's editors group and "Biên tập viên xã"; a producer is in
+`Producer.users`, its page's owners group and "Nhà sản xuất" (see `cms.services`). Model
+permissions come from those groups; `cms.permissions` limits rows, choosers included.
 """
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -22,6 +23,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
+from marketplace import access
 from marketplace.catalog.models import Batch, OcopCertificate, Producer, Stock
 
 from . import admin_forms, admin_views, dashboards
@@ -227,7 +229,7 @@ def expiring_menu_item():
 def keep_producer_page_owner(request, page):
     """The producer page form offers a producer chooser; a producer or editor who posts another
     producer would hand the page (and its products) to someone else, so only operators may."""
-    if request.method != "POST" or request.user.is_superuser or not isinstance(page, ProducerPage):
+    if request.method != "POST" or access.is_operator(request.user) or not isinstance(page, ProducerPage):
         return None
     if request.POST.get("producer", str(page.producer_id)) == str(page.producer_id):
         return None

@@ -1,6 +1,7 @@
 """Admin views: a product's platforms (with opt-out), sync health (with the two actions on platform
 orders needing attention), coverage per commune and the connections. Each checks scope
-(cms.permissions), parses, calls one service or selector, responds."""
+(marketplace.access), parses, calls one service or selector, responds. A connection's base URL
+is the operators' alone: the editors' form has no such field."""
 from __future__ import annotations
 
 from django import forms
@@ -13,28 +14,28 @@ from django.views.generic import TemplateView, View
 from wagtail.admin import messages
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
-from cms.permissions import editor_commune_ids, stock_policy
-from cms.services import OPERATORS_GROUP
+from marketplace import access
+from marketplace.access import is_operator
 from marketplace.catalog.models import AdminUnit, Product
 
 from . import registry, selectors, services
 from .models import Connection, Platform, PlatformOrder
+from .services import connections as connection_services
 from .services import orders as order_services
 
 
-def is_operator(user) -> bool:
-    return user.is_active and (user.is_superuser or user.groups.filter(name=OPERATORS_GROUP).exists())
-
-
 def product_scope(user, actions=("view", "change")) -> Q | None:
-    """Products the user may see (operators: all; editors: their communes'; producers: their own)."""
+    """Products the user may see (operators: all; editors: their communes'; producers: their own),
+    for users whose role lets them see or change stock."""
     if is_operator(user):
         return Q()
-    return stock_policy.scope_q(user, list(actions), producer_path="producer")
+    if not user.is_active or not any(user.has_perm(f"catalog.{action}_stock") for action in actions):
+        return None
+    return access.producer_scope_q(user, path="producer")
 
 
 def editor_commune_codes(user) -> set[str]:
-    return set(AdminUnit.objects.filter(pk__in=editor_commune_ids(user)).values_list("code", flat=True))
+    return set(AdminUnit.objects.filter(pk__in=access.editor_commune_ids(user)).values_list("code", flat=True))
 
 
 def can_view_health(user) -> bool:
@@ -106,7 +107,8 @@ class SyncHealthView(AdminPage):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        scope = None if is_operator(self.request.user) else Q(sku__product__producer__commune_id__in=editor_commune_ids(self.request.user))
+        user = self.request.user
+        scope = None if is_operator(user) else Q(sku__product__producer__commune_id__in=access.editor_commune_ids(user))
         orders = selectors.orders_needing_attention() if scope is None else []
         return super().get_context_data(lanes=selectors.sync_health(sku_scope=scope), orders=orders,
                                         reason_max_length=RejectOrderForm.base_fields["reason"].max_length, **kwargs)
@@ -184,7 +186,8 @@ class CoverageView(AdminPage):
 
 
 class ConnectionForm(forms.Form):
-    base_url = forms.URLField(label=_("Địa chỉ API"), required=False)
+    """What a commune editor sets for their commune's key: never the address it is sent to."""
+
     key_id = forms.CharField(label=_("Mã ứng dụng / client id"), required=False, max_length=200)
     secret = forms.CharField(label=_("Khóa bí mật"), required=False, max_length=500, widget=forms.PasswordInput,
                              help_text=_("Để trống để giữ khóa đang lưu."))
@@ -192,6 +195,17 @@ class ConnectionForm(forms.Form):
     webhook_secret = forms.CharField(label=_("Khóa ký webhook"), required=False, max_length=500, widget=forms.PasswordInput,
                                      help_text=_("Để trống để giữ khóa đang lưu."))
     enabled = forms.BooleanField(label=_("Đang bật"), required=False, initial=True)
+
+
+class OperatorConnectionForm(ConnectionForm):
+    """Operators also set the platform's address (checked: no address inside our own network)."""
+
+    base_url = forms.URLField(label=_("Địa chỉ API"), required=False, validators=[connection_services.base_url_validate])
+    field_order = ["base_url"]
+
+
+def connection_form_class(user) -> type[ConnectionForm]:
+    return OperatorConnectionForm if is_operator(user) else ConnectionForm
 
 
 def allowed_lanes(user) -> list[tuple[str, str]]:
@@ -232,17 +246,18 @@ class ConnectionsView(AdminPage):
                 "url": lane.base_url if lane else (row.base_url if row else ""),
                 "editable": (platform, account) in self.allowed and (platform, account) not in env_keys,
             })
-        return super().get_context_data(entries=entries, form=form or ConnectionForm(), editing=editing, is_operator=is_operator(self.request.user),
+        form = form or connection_form_class(self.request.user)()
+        return super().get_context_data(entries=entries, form=form, editing=editing, is_operator=is_operator(self.request.user),
                                         platforms=Platform.choices, **kwargs)
 
     def post(self, request, *args, **kwargs):
         platform, account = request.POST.get("platform", ""), request.POST.get("account", "").strip()
         if (platform, account) not in self.allowed and not (is_operator(request.user) and platform == Platform.NGHEAN37):
             raise PermissionDenied
-        form = ConnectionForm(request.POST)
+        form = connection_form_class(request.user)(request.POST)
         if form.is_valid():
             try:
-                services.connection_save(platform=platform, account=account, values=form.cleaned_data)
+                services.connection_save(platform=platform, account=account, values=form.cleaned_data, by=request.user)
             except ValueError:
                 messages.error(request, _("Kết nối này được đặt bằng biến môi trường, không sửa được ở đây."))
             except ValidationError as error:

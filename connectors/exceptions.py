@@ -47,3 +47,8 @@ class AlreadyExists(FinalError):
     def __init__(self, message: str, *, external_id: str = "", **kwargs):
         super().__init__(message, **kwargs)
         self.external_id = external_id
+
+
+class BlockedAddress(FinalError):
+    """The platform's address is inside our own network (or does not resolve): not called.
+    Carries no detail of the far side; an operator must correct the connection's address."""

@@ -8,7 +8,7 @@ from wagtail.admin.menu import MenuItem, SubmenuMenuItem
 from wagtail.admin.menu import Menu
 from wagtail.admin.ui.menus.pages import PageMenuItem
 
-from cms.models import ProductPage
+from marketplace import access
 
 from . import admin_views
 
@@ -36,10 +36,18 @@ class ProductPlatformsButton(PageMenuItem):
         self.url = reverse("connectors_product", args=[product_id])
 
 
+def _product_id(page) -> int | None:
+    """The catalogue product a listing page presents (None for other pages). Asked of the page's
+    model rather than by importing cms: the connectors sit beside the pages, not above them."""
+    model = page.specific_class
+    fields = {field.name: field for field in model._meta.concrete_fields} if model is not None else {}
+    if getattr(fields.get("product"), "related_model", None) is not admin_views.Product:
+        return None
+    return model.objects.filter(pk=page.pk).values_list("product_id", flat=True).first()
+
+
 def _product_button(page, user, priority):
-    if page.specific_class is not ProductPage:
-        return
-    product_id = ProductPage.objects.filter(pk=page.pk).values_list("product_id", flat=True).first()
+    product_id = _product_id(page)
     if not product_id:
         return
     scope = admin_views.product_scope(user)
@@ -67,7 +75,7 @@ class ShownTo(MenuItem):
 
 
 def _editor_or_operator(user) -> bool:
-    return admin_views.is_operator(user) or bool(admin_views.editor_commune_codes(user))
+    return access.is_operator(user) or access.is_editor(user)
 
 
 @hooks.register("register_admin_menu_item")

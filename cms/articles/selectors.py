@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cms.models import CommunePage, ProvincePage
+from marketplace import access
 
 from .pages import ArticlePage, NewsIndexPage
 
@@ -62,12 +63,10 @@ def dashboard_communes(user) -> QuerySet[CommunePage] | None:
 
     Operators (superusers and the operators group) see all; a province officer the province's
     communes; a commune editor their own communes."""
-    from cms.services import OPERATORS_GROUP
-
     if not user.is_active or not user.is_authenticated:
         return None
     communes = CommunePage.objects.select_related("admin_unit__parent").order_by("admin_unit__parent__name", "admin_unit__name")
-    if user.is_superuser or user.groups.filter(name=OPERATORS_GROUP).exists():
+    if access.is_operator(user):
         return communes
     groups = Group.objects.filter(user=user)
     provinces = ProvincePage.objects.filter(officers_group__in=groups).values("admin_unit_id")

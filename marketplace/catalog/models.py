@@ -287,3 +287,21 @@ class Batch(models.Model):
     def gs1_path(self) -> str:
         """GS1 Digital Link style path, where a GTIN exists."""
         return f"/01/{self.gtin.zfill(14)}/10/{self.lot_code}" if self.gtin else ""
+
+
+class CommuneEditors(models.Model):
+    """The group whose members edit one commune (approve its producers' listings and sign-ups,
+    keep its certificates). Kept at the catalogue level so that every app can ask who acts for a
+    commune (`marketplace.access`) without knowing about pages; the commune page's moderation
+    group is the same group (`cms.services.commune_editors_setup` records it here)."""
+
+    commune = models.OneToOneField(AdminUnit, on_delete=models.CASCADE, related_name="editors",
+                                   limit_choices_to={"level": AdminUnit.Level.COMMUNE})
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="commune_editors")
+
+    class Meta:
+        verbose_name = _("nhóm biên tập xã")
+        verbose_name_plural = _("nhóm biên tập xã")
+
+    def __str__(self) -> str:
+        return f"{self.commune} — {self.group}"

@@ -40,12 +40,12 @@ class SessionForm(forms.Form):
     zalo = forms.CharField(label="Zalo", max_length=500, required=False)
     own = forms.BooleanField(label=_("Phát trên trang Chợ OCOP"), required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, session: LiveSession | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["commune"].queryset = access.communes_for(user).order_by("name")
         self.fields["hosts"].queryset = access.hosts_for(user).order_by("name")
         self.fields["hosts"].label_from_instance = lambda h: f"{h.name}" + ("" if h.is_verified else " (" + str(_("chưa xác minh")) + ")")
-        self.fields["producers"].queryset = access.producers_for(user).order_by("name")
+        self.fields["producers"].queryset = access.producers_for(user, session=session).order_by("name")
 
     @staticmethod
     def initial_for(session: LiveSession) -> dict:
@@ -76,9 +76,9 @@ class FeaturedForm(forms.Form):
     cap_total = forms.IntegerField(label=_("Số suất"), required=False, error_messages=INT_ERRORS)
     cap_per_buyer = forms.IntegerField(label=_("Tối đa mỗi người"), required=False, error_messages=INT_ERRORS)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, session: LiveSession | None = None, own_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sku"].queryset = access.skus_for(user)
+        self.fields["sku"].queryset = access.own_skus_for(user) if own_only else access.skus_for(user, session=session)
 
     def featured(self) -> services.FeaturedData | None:
         data = self.cleaned_data
@@ -91,9 +91,13 @@ class FeaturedForm(forms.Form):
 FeaturedFormSet = forms.formset_factory(FeaturedForm, extra=3, can_delete=True)
 
 
-def featured_initial(session: LiveSession) -> list[dict]:
+def featured_initial(session: LiveSession, *, producer_ids=None) -> list[dict]:
+    """The session's featured rows as form initial data (only those of `producer_ids` when given)."""
+    rows = session.featured.all()
+    if producer_ids is not None:
+        rows = rows.filter(sku__product__producer_id__in=list(producer_ids))
     return [{"sku": f.sku_id, "live_price_vnd": f.live_price_vnd, "cap_total": f.cap_total, "cap_per_buyer": f.cap_per_buyer}
-            for f in session.featured.all()]
+            for f in rows]
 
 
 class HostForm(forms.Form):

@@ -1,6 +1,7 @@
 """Admin views for live sessions: the list, the planning form (conflicts shown before saving),
-occurrences (move, cancel), hosts (register, verify) and the report with its CSV. Each checks
-`access`, parses the request, calls one service and responds."""
+occurrences (move, cancel), a featured producer's own products (or leaving), hosts (register,
+verify) and the report with its CSV. Each checks `access`, parses the request, calls one service
+and responds. Changing a session as a whole is for its managers (`access.can_manage`)."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
@@ -35,14 +36,24 @@ class LiveAdminView(WagtailAdminTemplateMixin, TemplateView):
     def session_or_404(self, pk) -> LiveSession:
         return get_object_or_404(access.sessions_for(self.request.user), pk=pk)
 
+    def managed_session(self, pk) -> LiveSession:
+        """The session, when `user` may change all of it: 404 when they may not see it, else 403."""
+        session = self.session_or_404(pk)
+        if not access.can_manage(self.request.user, session):
+            raise PermissionDenied
+        return session
+
 
 class SessionIndexView(LiveAdminView):
     template_name = "livestreams/admin/session_index.html"
     page_title = _("Phiên livestream")
 
     def get_context_data(self, **kwargs):
-        sessions = access.sessions_for(self.request.user).select_related("commune").order_by("-starts_at", "pk")[:300]
-        return super().get_context_data(sessions=sessions, can_verify=access.can_verify_hosts(self.request.user), **kwargs)
+        user = self.request.user
+        sessions = access.sessions_for(user).select_related("commune").order_by("-starts_at", "pk")[:300]
+        managed = set(access.sessions_managed_by(user).values_list("pk", flat=True))
+        rows = [(session, session.pk in managed) for session in sessions]
+        return super().get_context_data(rows=rows, can_verify=access.can_verify_hosts(user), **kwargs)
 
 
 class SessionEditView(LiveAdminView):
@@ -60,20 +71,22 @@ class SessionEditView(LiveAdminView):
 
     def forms(self):
         user, session = self.request.user, self.session
+        form_kwargs = {"user": user, "session": session}
         if self.request.method == "POST":
-            return (SessionForm(self.request.POST, user=user),
-                    FeaturedFormSet(self.request.POST, prefix="featured", form_kwargs={"user": user}))
+            return (SessionForm(self.request.POST, **form_kwargs),
+                    FeaturedFormSet(self.request.POST, prefix="featured", form_kwargs=form_kwargs))
         initial = SessionForm.initial_for(session) if session else {}
         featured = featured_initial(session) if session else []
-        return SessionForm(initial=initial, user=user), FeaturedFormSet(initial=featured, prefix="featured", form_kwargs={"user": user})
+        formset = FeaturedFormSet(initial=featured, prefix="featured", form_kwargs=form_kwargs)
+        return SessionForm(initial=initial, **form_kwargs), formset
 
     def get(self, request, pk=None):
-        self.session = self.session_or_404(pk) if pk else None
+        self.session = self.managed_session(pk) if pk else None
         form, formset = self.forms()
         return self.render_to_response(self.get_context_data(form=form, formset=formset, session=self.session))
 
     def post(self, request, pk=None):
-        self.session = self.session_or_404(pk) if pk else None
+        self.session = self.managed_session(pk) if pk else None
         form, formset = self.forms()
         problems, checked = [], False
         if form.is_valid() and formset.is_valid():
@@ -99,12 +112,15 @@ class OccurrencesView(LiveAdminView):
     page_title = _("Các buổi live")
 
     def get_context_data(self, **kwargs):
+        user = self.request.user
         session = self.session_or_404(self.kwargs["pk"])
         rows = [(o, MoveForm(prefix=f"o{o.pk}")) for o in session.occurrences.order_by("starts_at", "pk")]
-        return super().get_context_data(session=session, rows=rows, now=timezone.now(), **kwargs)
+        return super().get_context_data(session=session, rows=rows, now=timezone.now(),
+                                        can_manage=access.can_manage(user, session),
+                                        is_featured=bool(access.own_producer_ids_in(user, session)), **kwargs)
 
     def post(self, request, pk):
-        session = self.session_or_404(pk)
+        session = self.managed_session(pk)
         action = request.POST.get("action")
         try:
             if action == "cancel_session":
@@ -128,6 +144,62 @@ class OccurrencesView(LiveAdminView):
         services.occurrence_move(occurrence=occurrence, starts_local=form.cleaned_data["starts_local"].replace(tzinfo=None),
                                  ends_local=form.cleaned_data["ends_local"].replace(tzinfo=None))
         messages.success(self.request, _("Đã dời buổi live; người đăng ký sẽ được nhắc theo giờ mới."))
+
+
+class OwnFeaturedView(LiveAdminView):
+    """A producer featured in a session: its own featured products there ("Lưu"), or "Rời phiên".
+    Nothing else of the session can be changed here."""
+
+    template_name = "livestreams/admin/own_featured.html"
+    page_title = _("Sản phẩm của tôi trong phiên")
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.session, self.producer_ids = None, []
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.allowed(request.user):
+            raise PermissionDenied
+        self.session = self.session_or_404(kwargs["pk"])
+        self.producer_ids = access.own_producer_ids_in(request.user, self.session)
+        if not self.producer_ids:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def formset(self):
+        form_kwargs = {"user": self.request.user, "own_only": True}
+        if self.request.method == "POST":
+            return FeaturedFormSet(self.request.POST, prefix="featured", form_kwargs=form_kwargs)
+        initial = featured_initial(self.session, producer_ids=self.producer_ids)
+        return FeaturedFormSet(initial=initial, prefix="featured", form_kwargs=form_kwargs)
+
+    def get(self, request, pk):
+        return self.render_to_response(self.get_context_data(session=self.session, formset=self.formset()))
+
+    def post(self, request, pk):
+        if request.POST.get("action") == "leave":
+            return self._leave()
+        formset, problems = self.formset(), []
+        if formset.is_valid():
+            featured = [f for f in (row.featured() for row in formset.forms) if f]
+            try:
+                services.live_session_featured_set(session=self.session, producer_ids=self.producer_ids, featured=featured)
+            except services.LiveError as error:
+                problems = error.messages
+            else:
+                messages.success(request, _("Đã lưu sản phẩm của bạn trong “%(title)s”.") % {"title": self.session.title})
+                return redirect("livestreams_admin_own_featured", pk=self.session.pk)
+        context = self.get_context_data(session=self.session, formset=formset, problems=problems)
+        return self.render_to_response(context, status=400)
+
+    def _leave(self):
+        try:
+            services.live_session_leave(session=self.session, producer_ids=self.producer_ids)
+        except services.LiveError as error:
+            messages.error(self.request, error.message)
+            return redirect("livestreams_admin_own_featured", pk=self.session.pk)
+        messages.success(self.request, _("Đã rời phiên “%(title)s”.") % {"title": self.session.title})
+        return redirect("livestreams_admin_index")
 
 
 class ReportView(LiveAdminView):

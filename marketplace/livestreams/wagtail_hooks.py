@@ -14,6 +14,7 @@ def register_livestream_urls():
         path("livestreams/new/", admin_views.SessionEditView.as_view(), name="livestreams_admin_add"),
         path("livestreams/<int:pk>/edit/", admin_views.SessionEditView.as_view(), name="livestreams_admin_edit"),
         path("livestreams/<int:pk>/occurrences/", admin_views.OccurrencesView.as_view(), name="livestreams_admin_occurrences"),
+        path("livestreams/<int:pk>/my-products/", admin_views.OwnFeaturedView.as_view(), name="livestreams_admin_own_featured"),
         path("livestreams/<int:pk>/report/", admin_views.ReportView.as_view(), name="livestreams_admin_report"),
         path("livestreams/hosts/", admin_views.HostsView.as_view(), name="livestreams_admin_hosts"),
     ]

@@ -1,6 +1,6 @@
 """Orders in the Wagtail admin: a filtered list and an order page with the actions its state allows.
 
-Who sees what (the roles of `cms.permissions`): an operator (superuser, or in the operators
+Who sees what (the roles of `marketplace.access`): an operator (superuser, or in the operators
 group) sees and handles every order; a producer's users (`Producer.users`) see and handle only
 that producer's orders; a commune editor sees the orders of the commune's producers, read-only.
 An order outside the user's scope answers 404. Every action is a POST (CSRF-checked by Django)
@@ -23,8 +23,7 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import IndexView, WagtailAdminTemplateMixin
 
-from cms.permissions import editor_commune_ids, user_producer_ids
-from cms.services import OPERATORS_GROUP
+from marketplace.access import editor_commune_ids, is_operator, user_producer_ids
 from marketplace.catalog.models import Producer
 
 from . import handling, services
@@ -36,15 +35,11 @@ F, P = Order.Fulfilment, Order.Payment
 # Scope ---------------------------------------------------------------------------------------
 
 
-def user_is_operator(user) -> bool:
-    return user.is_active and (user.is_superuser or user.groups.filter(name=OPERATORS_GROUP).exists())
-
-
 def orders_visible(*, user) -> QuerySet[Order]:
     """Orders `user` may see: all (operator), their producers' and their communes' orders."""
     if not user.is_active:
         return Order.objects.none()
-    if user_is_operator(user):
+    if is_operator(user):
         return Order.objects.all()
     return Order.objects.filter(Q(producer_id__in=user_producer_ids(user)) | Q(producer__commune_id__in=editor_commune_ids(user)))
 
@@ -53,7 +48,7 @@ def orders_handled(*, user) -> QuerySet[Order]:
     """Orders `user` may act on: all (operator) or their producers' orders."""
     if not user.is_active:
         return Order.objects.none()
-    if user_is_operator(user):
+    if is_operator(user):
         return Order.objects.all()
     return Order.objects.filter(producer_id__in=user_producer_ids(user))
 
@@ -61,7 +56,7 @@ def orders_handled(*, user) -> QuerySet[Order]:
 def user_sees_orders(user) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    return user_is_operator(user) or user_producer_ids(user).exists() or editor_commune_ids(user).exists()
+    return is_operator(user) or user_producer_ids(user).exists() or editor_commune_ids(user).exists()
 
 
 class OrdersAccessMixin:

@@ -323,6 +323,10 @@ CONNECTOR_NGHEAN37 = {
     "api_keys": os.environ.get("CONNECTOR_NGHEAN37_API_KEYS", ""),  # commune_code:key,commune_code:key
 }
 # Every platform call: (connect, read) timeouts in seconds.
+# Platform base URLs must point outside our own network (no loopback, link-local, private,
+# reserved addresses): checked when an operator saves one and again on every call. Tests and the
+# local demo, whose fake platforms listen on 127.0.0.1, turn this on.
+CONNECTOR_ALLOW_PRIVATE_URLS = env_bool("CONNECTOR_ALLOW_PRIVATE_URLS", False)
 CONNECTOR_HTTP_TIMEOUT = (
     float(os.environ.get("CONNECTOR_HTTP_CONNECT_TIMEOUT_SECONDS", "3.05")),
     float(os.environ.get("CONNECTOR_HTTP_READ_TIMEOUT_SECONDS", "15")),

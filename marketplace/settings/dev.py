@@ -2,7 +2,7 @@
 import os
 
 from .base import *  # noqa: F401,F403
-from .base import env_list
+from .base import env_bool, env_list
 
 DEBUG = os.environ.get("DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
@@ -11,3 +11,4 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 WHITENOISE_USE_FINDERS = True  # serve static files without collectstatic in the embedded setup
 # The console shows e-mails, so phone messages (sign-up codes) are readable there too.
 PHONE_MESSAGES_EMAIL = os.environ.get("PHONE_MESSAGES_EMAIL", "dien-thoai@localhost")
+CONNECTOR_ALLOW_PRIVATE_URLS = env_bool("CONNECTOR_ALLOW_PRIVATE_URLS", True)  # the demo's fake platforms run locally

@@ -12,3 +12,4 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 VISITS_FLUSH_AT_EXIT = False  # the test database is gone by then
 PHONE_MESSAGES_EMAIL = "dien-thoai@localhost"  # the sign-up code reaches mail.outbox
+CONNECTOR_ALLOW_PRIVATE_URLS = True  # the fake platform servers listen on 127.0.0.1

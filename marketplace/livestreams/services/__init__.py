@@ -2,6 +2,7 @@
 
 - `schedule`: plan, validate (bad input, conflicts), materialise, move and cancel occurrences;
   verify hosts.
+- `featured`: a featured producer's own products in someone else's session, and leaving it.
 - `holds`: the ring-fence: units held on stock for each occurrence's window, returned after.
 - `subscriptions`, `reminders`: e-mail reminders (double opt-in), each sent once per confirmed
   subscriber and occurrence.
@@ -9,6 +10,7 @@
 The live price itself is in `marketplace.livestreams.pricing`, which checkout calls.
 """
 from .errors import LiveError
+from .featured import live_session_featured_set, live_session_leave
 from .holds import holds_place, holds_return, windows_tick
 from .hosts import host_save, host_verify
 from .occurrences import live_session_cancel, occurrence_cancel, occurrence_move
@@ -19,7 +21,8 @@ from .subscriptions import subscription_cancel, subscription_confirm, subscripti
 
 __all__ = [
     "Conflict", "FeaturedData", "LiveError", "SessionData", "SessionReport", "holds_place", "holds_return",
-    "host_save", "host_verify", "live_session_cancel", "live_session_check", "live_session_conflicts", "live_session_save",
+    "host_save", "host_verify", "live_session_cancel", "live_session_check", "live_session_conflicts",
+    "live_session_featured_set", "live_session_leave", "live_session_save",
     "occurrence_cancel", "occurrence_move", "reminders_due", "reminders_send", "session_report", "session_report_csv",
     "subscription_cancel", "subscription_confirm", "subscription_create", "subscription_for_confirmation", "windows_tick",
 ]

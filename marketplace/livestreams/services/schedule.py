@@ -102,14 +102,14 @@ def _hosts(data: SessionData, errors: list[str], schedule: bool) -> list[Host]:
     return hosts
 
 
-def _featured(data: SessionData, errors: list[str]) -> dict[int, Sku]:
-    ids = [f.sku_id for f in data.featured]
+def _featured(featured: Sequence[FeaturedData], errors: list[str]) -> dict[int, Sku]:
+    ids = [f.sku_id for f in featured]
     if len(ids) != len(set(ids)):
         errors.append(_("Mỗi SKU chỉ được chọn một lần trong một phiên live."))
     skus = {s.pk: s for s in Sku.objects.filter(pk__in=ids).select_related("product__producer", "stock")
             .prefetch_related("product__certificates")}
     today = timezone.localdate()
-    for item in data.featured:
+    for item in featured:
         sku = skus.get(item.sku_id)
         if sku is None or not (sku.is_active and sku.product.is_published and sku.product.producer.is_approved):
             errors.append(_("SKU số %(id)s không còn bán.") % {"id": item.sku_id})
@@ -172,7 +172,7 @@ def _validated(data: SessionData, *, schedule: bool, session: LiveSession | None
     if schedule and intervals and intervals[0][0] <= timezone.now() and not _has_started(session):
         errors.append(_("Giờ bắt đầu đã qua: vui lòng chọn thời điểm trong tương lai."))
     hosts = _hosts(data, errors, schedule)
-    skus = _featured(data, errors)
+    skus = _featured(data.featured, errors)
     links = _links(data, errors)
     if schedule and not errors:
         conflicts = live_session_conflicts(intervals=intervals, host_ids=[h.pk for h in hosts], venue=data.venue,
@@ -232,10 +232,8 @@ def live_session_conflicts(
 def live_session_save(*, data: SessionData, session: LiveSession | None = None, schedule: bool = False, by=None) -> LiveSession:
     """Create or update a session; with `schedule`, also check hosts and conflicts and materialise
     its occurrences. All or nothing: raises LiveError listing every problem, saving nothing."""
-    if session is not None and session.state in (LiveSession.State.ENDED, LiveSession.State.CANCELLED):
-        raise LiveError(_("Phiên live đã kết thúc hoặc đã huỷ, không thể sửa."))
-    if session is not None and session.occurrences.filter(status=Occurrence.Status.LIVE).exists():
-        raise LiveError(_("Phiên live đang phát: chờ kết thúc rồi hãy sửa."))
+    if session is not None:
+        editable_or_raise(session)
     # A scheduled session stays scheduled: every save of it is checked as fully as scheduling.
     schedule = schedule or (session is not None and session.state == LiveSession.State.SCHEDULED)
     intervals, hosts, skus, links = _validated(data, schedule=schedule, session=session)
@@ -255,6 +253,14 @@ def live_session_save(*, data: SessionData, session: LiveSession | None = None, 
         if session.state == LiveSession.State.SCHEDULED:
             _occurrences_sync(session, intervals)
     return session
+
+
+def editable_or_raise(session: LiveSession) -> None:
+    """A session that ended, was cancelled or is on air now is not changed."""
+    if session.state in (LiveSession.State.ENDED, LiveSession.State.CANCELLED):
+        raise LiveError(_("Phiên live đã kết thúc hoặc đã huỷ, không thể sửa."))
+    if session.occurrences.filter(status=Occurrence.Status.LIVE).exists():
+        raise LiveError(_("Phiên live đang phát: chờ kết thúc rồi hãy sửa."))
 
 
 def _links_replace(session: LiveSession, links: dict[str, str]) -> None:

@@ -38,6 +38,7 @@ def env_lines(postmart: PostMartFake, voso: VosoFake, nghean37: NgheAn37Fake) ->
         "CONNECTOR_VOSO_SHOP_ID": voso.shop_id,
         "CONNECTOR_NGHEAN37_URL": nghean37.url,
         "CONNECTOR_NGHEAN37_API_KEYS": keys,
+        "CONNECTOR_ALLOW_PRIVATE_URLS": "1",  # the fakes listen on this machine
     }
     return [f"export {name}='{value}'" for name, value in values.items()]
 
