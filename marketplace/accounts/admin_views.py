@@ -11,6 +11,8 @@ from django.views.generic import FormView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from marketplace.access import is_operator
+
 from .lockouts import ADDRESS, USERNAME, lockout_release, lockouts_active
 
 
@@ -26,7 +28,7 @@ class LockoutsView(WagtailAdminTemplateMixin, FormView):
     header_icon = "lock"
 
     def dispatch(self, request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_superuser):
+        if not is_operator(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from marketplace.access import is_operator
+
 from .admin_views import LockoutsView
 
 
@@ -13,7 +15,7 @@ def register_lockout_urls():
 
 class OperatorMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.is_superuser
+        return is_operator(request.user)
 
 
 @hooks.register("register_settings_menu_item")
