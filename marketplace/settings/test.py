@@ -11,3 +11,5 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 VISITS_FLUSH_AT_EXIT = False  # the test database is gone by then
+# A made-up account so that bank transfer is on in tests (production has no default).
+VIETQR_BANK_BIN, VIETQR_ACCOUNT_NUMBER, VIETQR_ACCOUNT_NAME = "970436", "0011000000000", "CHO OCOP DEMO"
