@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from marketplace.bounds import MAX_ID
+
 from .models import Checkout, PaymentMethod
 from .services import MAX_LINE_QUANTITY
 
@@ -20,7 +22,8 @@ SKU_ERRORS = {"required": _("Thiếu sản phẩm."), "invalid": _("Sản phẩm
 
 
 class CartAddForm(forms.Form):
-    sku = forms.IntegerField(min_value=1, error_messages={**SKU_ERRORS, "min_value": SKU_ERRORS["invalid"]})
+    sku = forms.IntegerField(min_value=1, max_value=MAX_ID,
+                             error_messages={**SKU_ERRORS, "min_value": SKU_ERRORS["invalid"], "max_value": SKU_ERRORS["invalid"]})
     quantity = forms.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, initial=1, error_messages=QUANTITY_ERRORS)
 
 
