@@ -17,7 +17,6 @@ QUANTITY_ERRORS = {
     "min_value": _("Số lượng phải từ %(limit_value)s trở lên."),
     "max_value": _("Mỗi sản phẩm đặt tối đa %(limit_value)s."),
 }
-CHECKOUT_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")
 SKU_ERRORS = {"required": _("Thiếu sản phẩm."), "invalid": _("Sản phẩm không hợp lệ.")}
 
 
@@ -31,6 +30,9 @@ class CartSetForm(CartAddForm):
     """On the cart page: 0 removes the line."""
 
     quantity = forms.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY, error_messages=QUANTITY_ERRORS)
+
+
+CHECKOUT_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")  # what new_checkout_key makes, with room to change it
 
 
 def new_checkout_key() -> str:

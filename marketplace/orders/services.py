@@ -24,8 +24,8 @@ from marketplace.catalog.models import AdminUnit, Producer, Sku
 from marketplace.livestreams import pricing as live_pricing
 
 from . import signals
-from .selectors import checkout_by_key
 from .models import Checkout, Order, OrderLine, OrderTransition, PaymentMethod
+from .selectors import checkout_by_key
 from .states import FULFILMENT_MOVES, PAYMENT_MOVES
 
 CART_SESSION_KEY = "cart"
