@@ -55,3 +55,10 @@ def listing(*, producer_page, name: str | None = None, skus=None, price_vnd: int
             defaults = {"decision_number": f"{n}/QĐ-UBND", "issuer": "UBND tỉnh Lào Cai", "issued_on": __import__("datetime").date.today()}
             catalog.certificate_save(certificate=OcopCertificate(product=page.product, stars=stars, **{**defaults, **certificate}))
     return page
+
+
+def checkout_form(form: dict, **changes) -> dict:
+    """A checkout form post as the page renders it: with its own one-time key."""
+    from marketplace.orders.forms import new_checkout_key
+
+    return {**form, **changes, "checkout_key": new_checkout_key()}

@@ -13,7 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from marketplace.accounts.clientip import client_ip
+from marketplace.bounds import positive_int
 from marketplace.catalog.models import AdminUnit, Producer
+from marketplace.views import bad_request
 
 from . import selectors, services
 from .forms import SubscribeForm
@@ -21,15 +23,24 @@ from .models import LiveSession, Occurrence, Subscription
 from .pricing import LINK_SESSION_KEY
 
 
-def _remember_link(request) -> None:
-    """`?live=<occurrence id>`: orders placed in this browser session count for that occurrence."""
-    value = request.GET.get("live", "")
-    if value.isdigit():
-        request.session[LINK_SESSION_KEY] = int(value)
+def _remember_link(request) -> bool:
+    """`?live=<occurrence id>`: orders placed in this browser session count for that occurrence.
+    False when the value is no usable id (the page answers 400)."""
+    if "live" not in request.GET:
+        return True
+    occurrence_id = positive_int(request.GET["live"])
+    if occurrence_id is not None:
+        request.session[LINK_SESSION_KEY] = occurrence_id
+    return occurrence_id is not None
+
+
+def _bad_link(request):
+    return bad_request(request, message=_("Liên kết phiên live không hợp lệ (tham số “live” phải là mã số của phiên)."))
 
 
 def index(request):
-    _remember_link(request)
+    if not _remember_link(request):
+        return _bad_link(request)
     province, commune = request.GET.get("tinh", "").strip(), request.GET.get("xa", "").strip()
     occurrences = list(selectors.occurrences_upcoming(province_code=province, commune_code=commune)[:200])
     provinces = AdminUnit.objects.filter(scheme="2025", level=AdminUnit.Level.PROVINCE, children__in=LiveSession.objects.filter(
@@ -45,7 +56,8 @@ def index(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def occurrence(request, pk: int):
-    _remember_link(request)
+    if not _remember_link(request):
+        return _bad_link(request)
     found = selectors.occurrence_get(pk=pk)
     if found is None:
         raise Http404

@@ -1,6 +1,12 @@
+import re
+import secrets
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
+
+from marketplace.bounds import MAX_ID
 
 from .models import Checkout, PaymentMethod
 from .services import MAX_LINE_QUANTITY
@@ -15,7 +21,8 @@ SKU_ERRORS = {"required": _("Thiếu sản phẩm."), "invalid": _("Sản phẩm
 
 
 class CartAddForm(forms.Form):
-    sku = forms.IntegerField(min_value=1, error_messages={**SKU_ERRORS, "min_value": SKU_ERRORS["invalid"]})
+    sku = forms.IntegerField(min_value=1, max_value=MAX_ID,
+                             error_messages={**SKU_ERRORS, "min_value": SKU_ERRORS["invalid"], "max_value": SKU_ERRORS["invalid"]})
     quantity = forms.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, initial=1, error_messages=QUANTITY_ERRORS)
 
 
@@ -25,7 +32,17 @@ class CartSetForm(CartAddForm):
     quantity = forms.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY, error_messages=QUANTITY_ERRORS)
 
 
+CHECKOUT_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")  # what new_checkout_key makes, with room to change it
+
+
+def new_checkout_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class CheckoutForm(forms.Form):
+    """The buyer's details, and a one-time key rendered with each form: posting the same form
+    twice (a double click, two tabs, a retry) finds the first checkout instead of placing another."""
+
     buyer_name = forms.CharField(label=_("Họ và tên"), max_length=120, error_messages={"required": _("Vui lòng nhập họ tên.")})
     phone = PhoneNumberField(label=_("Số điện thoại"), region="VN", error_messages={
         "required": _("Vui lòng nhập số điện thoại."),
@@ -46,9 +63,27 @@ class CheckoutForm(forms.Form):
     consent = forms.BooleanField(label=_("Tôi đồng ý với chính sách bảo vệ dữ liệu cá nhân"),
                                  error_messages={"required": _("Cần đồng ý với chính sách bảo vệ dữ liệu cá nhân để đặt hàng.")})
 
+    checkout_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Payments build on orders; the checkout only asks the gateway registry what is on offer.
         from marketplace.payments.gateways import available_methods
 
         self.fields["payment_method"].choices = available_methods()
+        self.fields["checkout_key"].initial = new_checkout_key()  # one per render
+        self.stale_key = self.is_bound and not CHECKOUT_KEY.fullmatch(str(self.data.get("checkout_key", "")))
+        if self.stale_key:
+            # No key (an old or altered page): nothing is placed; the form comes back with a fresh one.
+            self.data = self.data.copy()
+            self.data["checkout_key"] = self.fields["checkout_key"].initial
+
+    def clean(self):
+        if self.stale_key:
+            raise ValidationError(_("Trang đặt hàng đã cũ. Vui lòng kiểm tra lại thông tin và bấm “Đặt hàng” lần nữa."))
+        return super().clean()
+
+    @property
+    def posted_key(self) -> str:
+        """The posted form's valid key, or "" (a page without one)."""
+        return "" if not self.is_bound or self.stale_key else str(self.data["checkout_key"])

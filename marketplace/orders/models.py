@@ -66,6 +66,10 @@ class Checkout(models.Model):
         _("giữ hàng đến"), null=True, blank=True, help_text=_("Trống với COD: hàng được giữ cho đến khi giao hoặc huỷ")
     )
     total_vnd = models.PositiveBigIntegerField(_("tổng cộng (đồng)"), default=0)
+    # The checkout form's one-time key: a second post of the same form (a double click, two tabs,
+    # a retry after a lost answer) finds this checkout instead of placing another. Unique, so two
+    # concurrent posts cannot both insert; empty (NULL) for checkouts made outside our form.
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,8 +11,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
@@ -23,6 +25,7 @@ from marketplace.livestreams import pricing as live_pricing
 
 from . import signals
 from .models import Checkout, Order, OrderLine, OrderTransition, PaymentMethod
+from .selectors import checkout_by_key
 from .states import FULFILMENT_MOVES, PAYMENT_MOVES
 
 CART_SESSION_KEY = "cart"
@@ -167,7 +170,7 @@ def reservation_expiry(*, method: str, now: dt.datetime) -> dt.datetime | None:
 
 def checkout_place(
     *, lines: Sequence[tuple[int, int]], buyer: BuyerData, delivery: DeliveryData, payment_method: str, user=None,
-    live_occurrence_id: int | None = None, skus: Mapping[int, Sku] | None = None,
+    live_occurrence_id: int | None = None, skus: Mapping[int, Sku] | None = None, key: str = "", session=None,
 ) -> Checkout:
     """Reserve stock for every line and create one order per producer, all or nothing.
 
@@ -176,12 +179,36 @@ def checkout_place(
 
     `skus`: the lines' SKUs when the caller has just loaded them with `cart_lines` (the checkout
     page), to spare loading them again; they are copied, at the catalogue price.
+
+    `key`: the checkout form's one-time key, stored unique with the checkout. Placing a key that
+    was already placed (a double click, a concurrent twin, a retry after a lost answer) returns
+    that first checkout and places nothing, even when the stock it took leaves none now.
+    `session`: the buyer's session, whose cart is emptied and saved in the checkout's
+    transaction, so that an order placed never stays in the cart to be ordered again.
     """
+    try:
+        return _checkout_place(lines=lines, buyer=buyer, delivery=delivery, payment_method=payment_method, user=user,
+                               live_occurrence_id=live_occurrence_id, skus=skus, key=key, session=session)
+    except (CheckoutError, IntegrityError):
+        # Looked up only when placing failed: the insert of a known key fails on the unique
+        # constraint (a concurrent twin waits there until the first commits), and a repeat may be
+        # refused earlier for the stock or live units the first one took.
+        first = checkout_by_key(key=key)
+        if first is None:
+            raise
+        return first
+
+
+def _checkout_place(
+    *, lines: Sequence[tuple[int, int]], buyer: BuyerData, delivery: DeliveryData, payment_method: str, user,
+    live_occurrence_id: int | None, skus: Mapping[int, Sku] | None, key: str, session,
+) -> Checkout:
     quantities = _checked_quantities(lines)
     skus = _checkout_skus(quantities, given=skus)
     if len(skus) != len(quantities):
         raise CheckoutError(_("Một số sản phẩm trong giỏ không còn bán. Vui lòng xem lại giỏ hàng."))
     checkout = _checkout_build(buyer=buyer, delivery=delivery, payment_method=payment_method, user=user)
+    checkout.idempotency_key = key or None
     at = checkout.privacy_consent_at
     try:
         with transaction.atomic():
@@ -196,6 +223,8 @@ def checkout_place(
             order_lines = _orders_create(checkout=checkout, skus=skus, quantities=quantities)
             live_pricing.live_sales_record(checkout=checkout, claims=live, link_occurrence_id=live_occurrence_id, at=at,
                                            window=window, lines=order_lines)
+            if session is not None:
+                _cart_empty_now(session=session)
             transaction.on_commit(lambda: signals.checkout_placed.send(sender=Checkout, checkout=checkout))
     except live_pricing.LiveLimitError as error:
         raise CheckoutError(error.message) from error
@@ -204,6 +233,16 @@ def checkout_place(
         raise CheckoutError(_("“%(name)s — %(unit)s” chỉ còn %(available)s, không đủ %(requested)s. Vui lòng giảm số lượng.") % {
             "name": sku.product.name, "unit": sku.unit, "available": max(error.available, 0), "requested": error.requested}) from error
     return checkout
+
+
+def _cart_empty_now(*, session) -> None:
+    """Empty the cart and store the session in the caller's transaction (database sessions)."""
+    cart_clear(session=session)
+    try:
+        session.save()
+    except UpdateError as error:  # as Django's session middleware answers it (400), placing nothing
+        raise SessionInterrupted("The session was deleted before the checkout could empty its cart.") from error
+    session.modified = False  # stored: the response need not store it again
 
 
 def _checkout_skus(quantities: dict[int, int], *, given: Mapping[int, Sku] | None) -> dict[int, Sku]:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace.livestreams.pricing import LINK_SESSION_KEY as LIVE_LINK_SESSION_KEY
 
-from . import services
+from . import selectors, services
 from .forms import CartAddForm, CartSetForm, CheckoutForm
 from .models import Checkout, PaymentMethod
 
@@ -62,16 +62,30 @@ def cart(request):
 
 @never_cache
 def checkout(request):
-    posted = request.method == "POST"
-    # A post places the order at the live price the checkout itself claims; the live price is
-    # put on the lines only when the page is shown.
-    lines = services.cart_lines(session=request.session, live_prices=not posted)
+    if request.method == "POST":
+        return _checkout_post(request)
+    lines = services.cart_lines(session=request.session)
     if not lines:
         messages.info(request, _("Giỏ hàng đang trống."))
         return redirect("orders:cart")
-    form = CheckoutForm(request.POST if posted else None)
+    return _checkout_page(request, form=CheckoutForm(), lines=lines)
+
+
+def _checkout_post(request):
+    form = CheckoutForm(request.POST)
+    # A post places the order at the live price the checkout itself claims; the live price is
+    # put on the lines only when the page is shown.
+    lines = services.cart_lines(session=request.session, live_prices=False)
+    if not lines:
+        # The cart is emptied with the order: a repeat of a placed form (its answer was lost)
+        # finds the first checkout by the form's key.
+        placed = selectors.checkout_by_key(key=form.posted_key)
+        if placed is not None:
+            return _placed_redirect(placed)
+        messages.info(request, _("Giỏ hàng đang trống."))
+        return redirect("orders:cart")
     error = ""
-    if posted and form.is_valid():
+    if form.is_valid():
         data = form.cleaned_data
         try:
             placed = services.checkout_place(
@@ -80,20 +94,29 @@ def checkout(request):
                 delivery=services.DeliveryData(commune_code=data["commune_code"], address_line=data["address_line"], kind=data["delivery"]),
                 payment_method=data["payment_method"], user=request.user,
                 live_occurrence_id=request.session.get(LIVE_LINK_SESSION_KEY),
-                skus={line.sku.pk: line.sku for line in lines},
+                skus={line.sku.pk: line.sku for line in lines}, key=form.posted_key, session=request.session,
             )
         except services.CheckoutError as failure:
             error = failure.message
         else:
-            services.cart_clear(session=request.session)
-            if placed.payment_method in (PaymentMethod.CARD, PaymentMethod.TRANSFER):
-                return redirect("payments:pay", token=placed.access_token)
-            return redirect("orders:order", token=placed.access_token)
-    if posted:
-        services.cart_live_prices_apply(lines=lines)
-    status = 400 if posted else 200
+            return _placed_redirect(placed)
+    services.cart_live_prices_apply(lines=lines)
+    return _checkout_page(request, form=form, lines=lines, error=error, status=400)
+
+
+def _placed_redirect(placed: Checkout):
+    if placed.payment_method in (PaymentMethod.CARD, PaymentMethod.TRANSFER):
+        return redirect("payments:pay", token=placed.access_token)
+    return redirect("orders:order", token=placed.access_token)
+
+
+def _checkout_page(request, *, form: CheckoutForm, lines, error: str = "", status: int = 200):
+    # Payments build on orders: the page only asks the gateway registry what is switched off.
+    from marketplace.payments.gateways import unavailable_methods
+
     return render(request, "orders/checkout.html", {
         "form": form, "lines": lines, "total_vnd": sum(line.total_vnd for line in lines), "error": error,
+        "methods_off": [label for _method, label in unavailable_methods()],
     }, status=status)
 
 

@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import selectors, services
+from .gateways import gateways_state
 from .models import BankTransaction, Refund
 from .statements import StatementError, mapping_parse, statement_parse
 
@@ -81,3 +82,15 @@ class StatementUploadView(_OperatorView):
         messages.success(request, _("Đã nhập %(rows)s dòng: %(summary)s") % {
             "rows": len(rows), "summary": ", ".join(f"{key}: {value}" for key, value in sorted(counts.items()))})
         return redirect("payments_reconciliation")
+
+
+class GatewaysView(_OperatorView):
+    """Read-only: each payment method, whether it is on, and which settings it still needs.
+    Settings come from the environment, so nothing here can be changed from the admin."""
+
+    template_name = "payments/admin/gateways.html"
+    page_title = gettext_lazy("Cổng thanh toán")
+    header_icon = "cog"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "gateways": gateways_state()}

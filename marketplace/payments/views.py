@@ -55,8 +55,10 @@ def pay(request, token: str):
     if payment.state != Payment.State.PENDING or payment.method not in (PaymentMethod.CARD, PaymentMethod.TRANSFER):
         return redirect("payments:result", token=token)
     if payment.method == PaymentMethod.TRANSFER:
+        # The account may have been unset since the checkout: say so rather than show no QR code.
+        instructions = selectors.transfer_instructions(payment=payment) if gateway_for(PaymentMethod.TRANSFER).is_available() else {}
         return _private(render(request, "payments/transfer.html", {
-            "payment": payment, "checkout": payment.checkout, **selectors.transfer_instructions(payment=payment)}))
+            "payment": payment, "checkout": payment.checkout, "transfer_on": bool(instructions), **instructions}))
     attempt = selectors.attempt_latest(payment=payment)
     if attempt and attempt.state == ChargeStatus.REQUIRES_ACTION:
         return _card_page(request, payment, client_secret=attempt.client_secret)
@@ -95,7 +97,7 @@ def result(request, token: str):
 @never_cache
 def qr_image(request, token: str):
     payment = _payment(token)
-    if payment.method != PaymentMethod.TRANSFER:
+    if payment.method != PaymentMethod.TRANSFER or not gateway_for(PaymentMethod.TRANSFER).is_available():
         raise Http404
     svg = qr_svg(selectors.transfer_instructions(payment=payment)["payload"])
     return _private(HttpResponse(svg, content_type="image/svg+xml"))

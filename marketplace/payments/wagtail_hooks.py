@@ -11,6 +11,7 @@ def register_payments_urls():
     return [
         path("payments/reconciliation/", admin_views.ReconciliationView.as_view(), name="payments_reconciliation"),
         path("payments/statement/", admin_views.StatementUploadView.as_view(), name="payments_statement_upload"),
+        path("payments/gateways/", admin_views.GatewaysView.as_view(), name="payments_gateways"),
     ]
 
 
@@ -23,3 +24,9 @@ class OperatorMenuItem(MenuItem):
 def reconciliation_menu_item():
     return OperatorMenuItem(_("Đối soát chuyển khoản"), reverse("payments_reconciliation"), name="payments-reconciliation",
                             icon_name="doc-full", order=900)
+
+
+@hooks.register("register_settings_menu_item")
+def gateways_settings_menu_item():
+    return OperatorMenuItem(_("Cổng thanh toán"), reverse("payments_gateways"), name="payments-gateways", icon_name="cog",
+                            order=900)

@@ -297,10 +297,12 @@ STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300")
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 # Bank transfer notifications (/webhooks/bank-transfer/) are refused until the secret is set.
 BANK_TRANSFER_WEBHOOK_SECRET = os.environ.get("BANK_TRANSFER_WEBHOOK_SECRET", "")
-# The account buyers transfer to (VietQR / NAPAS 247). The defaults are a visible demo account.
-VIETQR_BANK_BIN = os.environ.get("VIETQR_BANK_BIN", "970436")  # Vietcombank
-VIETQR_ACCOUNT_NUMBER = os.environ.get("VIETQR_ACCOUNT_NUMBER", "0011000000000")
-VIETQR_ACCOUNT_NAME = os.environ.get("VIETQR_ACCOUNT_NAME", "CHO OCOP DEMO")
+# The account buyers transfer to (VietQR / NAPAS 247). No default: bank transfer stays off, and
+# says so at checkout and in the admin, until the operator's own account is set. (The dev
+# settings and the demo use a visible demo account.)
+VIETQR_BANK_BIN = os.environ.get("VIETQR_BANK_BIN", "")
+VIETQR_ACCOUNT_NUMBER = os.environ.get("VIETQR_ACCOUNT_NUMBER", "")
+VIETQR_ACCOUNT_NAME = os.environ.get("VIETQR_ACCOUNT_NAME", "")
 # --- end payments ---
 
 # --- connectors (each platform off until its variables are set) ---

@@ -12,7 +12,7 @@ one published SKU of one approved producer, created through the catalogue servic
 
 Every buyer is its own HTTP session, as a browser would be: it puts 1 unit in its cart through
 the real cart endpoint (`POST /gio-hang/them/`), opens the checkout page (`GET /thanh-toan/`,
-for the CSRF cookie and token) and posts the real checkout form (cash on delivery).
+for the CSRF cookie and token and the form's one-time key) and posts the real checkout form (cash on delivery).
 
 1. Race: N buyers (default 200) get their carts ready while S units (default 50) are in stock,
    then all post the checkout form at once (a barrier; one connection each). Figures: `sold`
@@ -48,6 +48,7 @@ DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 TARGET_ORDERS_PER_S = 100.0
 COMMUNE = "02923"  # Xã Gia Phú, Lào Cai: the buyers' delivery commune
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+KEY_INPUT = re.compile(rb'name="checkout_key" value="([^"]+)"')  # the form's one-time key
 
 SETUP = r"""
 import json
@@ -206,6 +207,7 @@ class Session:
     def __init__(self):
         self.cookies: dict[str, str] = {}
         self.csrf = ""
+        self.checkout_key = ""
 
     def request(self, port: int, method: str, path: str, form: dict | None = None, timeout: float = 60):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
@@ -239,6 +241,8 @@ def _prepare(port: int, sku: int, count: int, *, concurrency: int) -> list[Sessi
         if status != 200 or not match or "csrftoken" not in session.cookies:
             raise BenchmarkError(f"the checkout page answered {status} without a CSRF token")
         session.csrf = match.group(1).decode()
+        key = KEY_INPUT.search(body)
+        session.checkout_key = key.group(1).decode() if key else ""
         return session
 
     with ThreadPoolExecutor(concurrency) as pool:
@@ -250,7 +254,7 @@ def _checkout(port: int, session: Session, n: int, timeout: float = 120) -> tupl
     form = {
         "csrfmiddlewaretoken": session.csrf, "buyer_name": f"Người mua thử {n}", "phone": "0912 345 678", "email": "",
         "delivery": "address", "commune_code": COMMUNE, "address_line": f"Nhà số {n}, thôn Cóc 2",
-        "payment_method": "cod", "consent": "on",
+        "payment_method": "cod", "consent": "on", "checkout_key": session.checkout_key,
     }
     t0 = time.perf_counter()
     try:

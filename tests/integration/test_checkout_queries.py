@@ -19,6 +19,7 @@ from marketplace.orders import services
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderTransition
 
 from tests import factories
+from tests.factories import checkout_form
 
 from .livestreams.conftest import local_in, open_window
 
@@ -63,7 +64,7 @@ def cart_ready(client, sku, quantity=1):
 def test_cod_checkout_post_query_count(client, sku, django_assert_max_num_queries):
     cart_ready(client, sku)
     with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(COD_CHECKOUT_QUERIES):
-        response = client.post(reverse("orders:checkout"), FORM)
+        response = client.post(reverse("orders:checkout"), checkout_form(FORM))
     assert response.status_code == 302 and "/don-hang/" in response["Location"]
     sql = [query["sql"] for query in queries.captured_queries]
     assert sum('FROM "catalog_sku"' in q for q in sql) == 1  # the cart's SKUs serve the checkout too
@@ -103,7 +104,7 @@ def test_given_skus_missing_a_line_are_loaded_again(sku, make_listing):
 def test_live_checkout_looks_up_the_window_once_and_attributes(client, sku, live_occurrence):
     cart_ready(client, sku, 2)
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(reverse("orders:checkout"), FORM)
+        response = client.post(reverse("orders:checkout"), checkout_form(FORM))
     assert response.status_code == 302
     window = 'SELECT DISTINCT "livestreams_occurrence"'
     assert sum(q["sql"].startswith(window) for q in queries.captured_queries) == 1
@@ -116,7 +117,7 @@ def test_live_checkout_looks_up_the_window_once_and_attributes(client, sku, live
 
 def test_refused_post_shows_the_live_price(client, sku, live_occurrence):
     cart_ready(client, sku)
-    response = client.post(reverse("orders:checkout"), {**FORM, "consent": ""})
+    response = client.post(reverse("orders:checkout"), checkout_form(FORM, consent=""))
     assert response.status_code == 400
     assert "99.000 ₫" in response.content.decode()
     assert pricing.live_offer(sku_id=sku.pk).remaining == 5  # nothing was claimed
@@ -125,7 +126,7 @@ def test_refused_post_shows_the_live_price(client, sku, live_occurrence):
 def test_configured_platform_gets_the_outbox_row_in_the_checkout_transaction(client, sku):
     Connection.objects.create(platform="postmart", base_url="https://postmart.example.vn/api", key_id="ocop", secret="bi-mat")
     cart_ready(client, sku)
-    assert client.post(reverse("orders:checkout"), FORM).status_code == 302
+    assert client.post(reverse("orders:checkout"), checkout_form(FORM)).status_code == 302
     assert OutboxEntry.objects.filter(sku_id=sku.pk, platform="postmart", reason="stock").exists()
 
 
@@ -133,7 +134,7 @@ def test_without_a_platform_no_outbox_row(client, sku):
     Connection.objects.create(platform="postmart", base_url="https://postmart.example.vn/api", key_id="ocop", secret="bi-mat",
                               enabled=False)
     cart_ready(client, sku)
-    assert client.post(reverse("orders:checkout"), FORM).status_code == 302
+    assert client.post(reverse("orders:checkout"), checkout_form(FORM)).status_code == 302
     assert not OutboxEntry.objects.exists()
 
 

@@ -10,6 +10,7 @@ from marketplace.catalog.models import Stock
 from marketplace.orders import services
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderTransition, PaymentMethod
 from tests import factories
+from tests.factories import checkout_form
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,7 @@ def test_checkout_pages_end_to_end(client, sku):
     client.post("/gio-hang/them/", {"sku": sku.pk, "quantity": "2"})
     page = client.get("/thanh-toan/")
     assert page.status_code == 200 and 'value="cod"' in page.content.decode() and 'value="card"' not in page.content.decode()
-    response = client.post("/thanh-toan/", FORM)
+    response = client.post("/thanh-toan/", checkout_form(FORM))
     checkout = Checkout.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/don-hang/{checkout.access_token}/"
     order_page = client.get(response["Location"])
@@ -212,7 +213,7 @@ def test_checkout_pages_end_to_end(client, sku):
 ])
 def test_checkout_page_bad_input_is_a_clear_message_and_saves_nothing(client, sku, field, value, message):
     client.post("/gio-hang/them/", {"sku": sku.pk, "quantity": "1"})
-    data = {**FORM, field: value}
+    data = checkout_form(FORM, **{field: value})
     if not value:
         data.pop(field)
     response = client.post("/thanh-toan/", data)
@@ -225,7 +226,7 @@ def test_checkout_page_bad_input_is_a_clear_message_and_saves_nothing(client, sk
 def test_checkout_page_when_stock_ran_out_meanwhile(client, sku):
     client.post("/gio-hang/them/", {"sku": sku.pk, "quantity": "3"})
     catalog.stock_set(sku=sku, on_hand=2)
-    response = client.post("/thanh-toan/", FORM)
+    response = client.post("/thanh-toan/", checkout_form(FORM))
     assert response.status_code == 400 and "chỉ còn 2, không đủ 3" in response.content.decode()
     assert not Checkout.objects.exists()
 
@@ -234,7 +235,7 @@ def test_signed_in_buyer_checkout_is_linked_to_the_user(client, sku):
     user = factories.UserFactory(username="nguoimua")
     client.force_login(user)
     client.post("/gio-hang/them/", {"sku": sku.pk, "quantity": "1"})
-    assert client.post("/thanh-toan/", FORM).status_code == 302
+    assert client.post("/thanh-toan/", checkout_form(FORM)).status_code == 302
     checkout = Checkout.objects.get()
     assert checkout.user == user and checkout.orders.get().transitions.get().by == user
 

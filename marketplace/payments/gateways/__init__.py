@@ -1,6 +1,8 @@
 """Payment gateways behind one interface (`base.Gateway`), looked up in one typed registry."""
 from __future__ import annotations
 
+import dataclasses
+
 from marketplace.orders.models import PaymentMethod
 
 from .base import ChargeResult, ChargeStatus, Gateway, RefundResult, WebhookEvent
@@ -24,4 +26,27 @@ def available_methods() -> list[tuple[str, str]]:
     return [(method, PaymentMethod(method).label) for method, gateway in registry.items() if gateway.is_available()]
 
 
-__all__ = ["ChargeResult", "ChargeStatus", "Gateway", "RefundResult", "WebhookEvent", "available_methods", "gateway_for", "registry"]
+def unavailable_methods() -> list[tuple[str, str]]:
+    """(method, label) pairs switched off for want of settings: the checkout says so."""
+    return [(method, PaymentMethod(method).label) for method, gateway in registry.items() if not gateway.is_available()]
+
+
+@dataclasses.dataclass(frozen=True)
+class GatewayState:
+    method: str
+    label: str
+    missing: tuple[str, ...]  # the settings still to set; empty when on
+
+    @property
+    def on(self) -> bool:
+        return not self.missing
+
+
+def gateways_state() -> list[GatewayState]:
+    """Every gateway, on or off, with what it still needs: the admin's read-only settings panel."""
+    return [GatewayState(method=method, label=str(PaymentMethod(method).label), missing=tuple(gateway.missing_settings()))
+            for method, gateway in registry.items()]
+
+
+__all__ = ["ChargeResult", "ChargeStatus", "Gateway", "GatewayState", "RefundResult", "WebhookEvent", "available_methods",
+           "gateway_for", "gateways_state", "registry", "unavailable_methods"]

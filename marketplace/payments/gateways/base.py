@@ -56,6 +56,9 @@ class Gateway(Protocol):
     def is_available(self) -> bool:
         """Configured and offered at checkout."""
 
+    def missing_settings(self) -> list[str]:
+        """The settings still to set (or set wrongly) before it can be offered; [] when on."""
+
     def charge(self, *, amount_vnd: int, key: str, payment_method: str, metadata: dict[str, str]) -> ChargeResult:
         """Start one attempt, once per `key` (an idempotency key)."""
 
@@ -73,7 +76,10 @@ class ManualGateway:
     method = ""
 
     def is_available(self) -> bool:
-        return True
+        return not self.missing_settings()
+
+    def missing_settings(self) -> list[str]:
+        return []
 
     def charge(self, *, amount_vnd: int, key: str, payment_method: str, metadata: dict[str, str]) -> ChargeResult:
         return ChargeResult(status=ChargeStatus.PROCESSING, amount_vnd=amount_vnd)

@@ -58,7 +58,10 @@ class StripeGateway:
     method = PaymentMethod.CARD
 
     def is_available(self) -> bool:
-        return bool(settings.STRIPE_SECRET_KEY and settings.STRIPE_PUBLISHABLE_KEY)
+        return not self.missing_settings()
+
+    def missing_settings(self) -> list[str]:
+        return [name for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY") if not getattr(settings, name)]
 
     def _client(self) -> stripe.StripeClient:
         return stripe.StripeClient(

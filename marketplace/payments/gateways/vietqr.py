@@ -118,5 +118,8 @@ class TransferGateway(ManualGateway):
 
     method = PaymentMethod.TRANSFER
 
-    def is_available(self) -> bool:
-        return bool(settings.VIETQR_BANK_BIN and settings.VIETQR_ACCOUNT_NUMBER)
+    def missing_settings(self) -> list[str]:
+        """Off until the operator's account is set: there is no default account to pay into."""
+        bank_bin = settings.VIETQR_BANK_BIN.strip()
+        missing = [] if bank_bin.isdigit() and len(bank_bin) == 6 else ["VIETQR_BANK_BIN"]
+        return missing + [name for name in ("VIETQR_ACCOUNT_NUMBER", "VIETQR_ACCOUNT_NAME") if not getattr(settings, name).strip()]

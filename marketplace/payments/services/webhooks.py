@@ -41,19 +41,22 @@ def gateway_event_handle(*, gateway: str, event: WebhookEvent) -> str:
     """Apply a verified event once. A redelivery (same id) does nothing; an unknown type is
     stored and logged. Returns what happened, for the log."""
     created = dt.datetime.fromtimestamp(event.created, tz=dt.UTC) if event.created else None
-    try:
-        with transaction.atomic():
-            record = GatewayEvent.objects.create(gateway=gateway, event_id=event.id, type=event.type, created=created,
-                                                 payload=event.payload)
-            handler = HANDLERS.get(event.type)
-            if handler is None:
-                logger.info("%s event %s of unhandled type %s", gateway, event.id, event.type)
-                outcome = "ignored: unhandled type"
-            else:
-                outcome = handler(event)
-            record.outcome = outcome[:255]
-            record.save(update_fields=["outcome"])
-    except IntegrityError:
-        logger.info("%s event %s received again: no effect", gateway, event.id)
-        return "duplicate"
+    with transaction.atomic():
+        # Only the insert is a duplicate check: an integrity error inside a handler is a real
+        # failure, so it rolls the event back and answers 500 for the gateway to deliver again.
+        try:
+            with transaction.atomic():
+                record = GatewayEvent.objects.create(gateway=gateway, event_id=event.id, type=event.type, created=created,
+                                                     payload=event.payload)
+        except IntegrityError:
+            logger.info("%s event %s received again: no effect", gateway, event.id)
+            return "duplicate"
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            logger.info("%s event %s of unhandled type %s", gateway, event.id, event.type)
+            outcome = "ignored: unhandled type"
+        else:
+            outcome = handler(event)
+        record.outcome = outcome[:255]
+        record.save(update_fields=["outcome"])
     return outcome

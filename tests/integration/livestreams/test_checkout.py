@@ -10,6 +10,7 @@ from marketplace.catalog.models import Stock
 from marketplace.livestreams import pricing, services
 from marketplace.livestreams.models import LiveSale, OccurrenceHold
 from marketplace.orders.models import OrderLine
+from tests.factories import checkout_form
 
 from .conftest import close_window, open_window
 
@@ -22,7 +23,7 @@ FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": ""
 def buy(client, sku, quantity=1, phone="0912 345 678"):
     client.cookies.clear()
     client.post(reverse("orders:cart-add"), {"sku": sku.pk, "quantity": quantity})
-    return client.post(reverse("orders:checkout"), {**FORM, "phone": phone})
+    return client.post(reverse("orders:checkout"), checkout_form(FORM, phone=phone))
 
 
 def last_line(sku) -> OrderLine:
@@ -88,7 +89,7 @@ def test_total_cap_then_the_normal_price(client, plan, sku):
     late = Client()  # puts 2 in the cart while 3 live units are left...
     late.post(reverse("orders:cart-add"), {"sku": sku.pk, "quantity": 2})
     assert buy(client, sku, 2, phone="0912 000 002").status_code == 302  # ...then someone else takes 2
-    response = late.post(reverse("orders:checkout"), {**FORM, "phone": "0912 000 003"})
+    response = late.post(reverse("orders:checkout"), checkout_form(FORM, phone="0912 000 003"))
     assert response.status_code == 400 and "Chỉ còn 1 suất giá live" in response.content.decode()
     response = client.post(reverse("orders:cart-add"), {"sku": sku.pk, "quantity": 2})  # the cart itself says so
     assert response.status_code == 400 and "chỉ còn 1" in response.content.decode()
@@ -142,6 +143,6 @@ def test_link_attribution(client, plan, sku, make_listing):
     other = make_listing(price_vnd=50000, stock=5).product.skus.get()
     client.get(reverse("livestreams:link", args=[occurrence.pk]))
     client.post(reverse("orders:cart-add"), {"sku": other.pk, "quantity": 1})
-    assert client.post(reverse("orders:checkout"), FORM).status_code == 302
+    assert client.post(reverse("orders:checkout"), checkout_form(FORM)).status_code == 302
     sale = LiveSale.objects.get()
     assert (sale.occurrence_id, sale.sku_id, sale.via_link, sale.featured) == (occurrence.pk, other.pk, True, False)

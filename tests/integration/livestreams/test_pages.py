@@ -14,6 +14,7 @@ from marketplace.livestreams import services
 from marketplace.livestreams.models import Host, LiveSession, Subscription
 from marketplace.livestreams.pricing import LINK_SESSION_KEY
 from tests import factories
+from tests.factories import checkout_form
 
 from .conftest import close_window, local_in, open_window
 from .test_checkout import buy
@@ -101,7 +102,7 @@ def test_report_and_csv(client, admin_client, plan, sku, make_listing):
     client.get(reverse("livestreams:link", args=[occurrence.pk]))
     client.post(reverse("orders:cart-add"), {"sku": other.pk, "quantity": 1})
     from .test_checkout import FORM
-    assert client.post(reverse("orders:checkout"), {**FORM, "phone": "0912 000 003"}).status_code == 302  # via the link
+    assert client.post(reverse("orders:checkout"), checkout_form(FORM, phone="0912 000 003")).status_code == 302  # via the link
     close_window(occurrence)
     services.windows_tick()
     report = services.session_report(session=occurrence.session)

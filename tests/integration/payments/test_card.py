@@ -9,6 +9,7 @@ from marketplace.orders.models import Checkout, Order
 from marketplace.payments import services
 from marketplace.payments.models import Payment, PaymentAttempt
 from tests.fakes.stripe_server import free_port
+from tests.factories import checkout_form
 
 from .conftest import card_payment_method, stripe_get, stripe_post
 
@@ -28,7 +29,7 @@ def payment_statuses(checkout) -> list[str]:
 def test_card_end_to_end_through_the_pages(client, stripe_on, sku, other_sku):
     client.post("/gio-hang/them/", {"sku": sku.pk, "quantity": 2})
     client.post("/gio-hang/them/", {"sku": other_sku.pk, "quantity": 1})
-    response = client.post("/thanh-toan/", FORM)
+    response = client.post("/thanh-toan/", checkout_form(FORM))
     checkout = Checkout.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("payments:pay", args=[checkout.access_token])
     page = client.get(response["Location"])
@@ -53,7 +54,7 @@ def test_checkout_offers_card_only_when_stripe_is_configured(client, settings, s
     client.post("/gio-hang/them/", {"sku": sku.pk, "quantity": 1})
     page = client.get("/thanh-toan/").content.decode()
     assert 'value="transfer"' in page and 'value="cod"' in page and 'value="card"' not in page
-    response = client.post("/thanh-toan/", {**FORM, "payment_method": "card"})
+    response = client.post("/thanh-toan/", checkout_form(FORM, payment_method="card"))
     assert response.status_code == 400 and not Checkout.objects.exists()
 
 

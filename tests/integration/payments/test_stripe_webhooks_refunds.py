@@ -97,6 +97,29 @@ def test_unknown_event_type_and_unknown_payment_are_logged_not_fatal(client, str
     assert GatewayEvent.objects.count() == 2
 
 
+def test_integrity_error_inside_a_handler_is_not_taken_for_a_duplicate(client, requires_action, monkeypatch):
+    """Only the event insert is the duplicate check: a handler's own integrity error answers 500,
+    stores nothing, and Stripe's redelivery is then applied."""
+    from django.db import IntegrityError
+    from django.test import Client
+
+    from marketplace.payments.services import webhooks
+
+    def broken(**kwargs):
+        raise IntegrityError("UNIQUE constraint failed: some unrelated row")
+
+    monkeypatch.setattr(webhooks, "attempt_apply", broken)
+    body = stripe_event("evt_integrity", "payment_intent.succeeded", intent(requires_action))
+    failing = Client(raise_request_exception=False)
+    response = failing.post(URL, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=stripe_signature(body))
+    assert response.status_code == 500
+    assert not GatewayEvent.objects.exists() and paid(requires_action) == ["unpaid", "unpaid"]
+    monkeypatch.undo()
+    again = deliver(client, body)
+    assert again.status_code == 200 and again.json()["outcome"] != "duplicate"
+    assert paid(requires_action) == ["paid", "paid"] and GatewayEvent.objects.get().event_id == "evt_integrity"
+
+
 def test_webhook_refused_while_stripe_is_off(client, settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
     body = stripe_event("evt_off", "payment_intent.succeeded", {"id": "pi_1", "object": "payment_intent"})

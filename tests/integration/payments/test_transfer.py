@@ -11,6 +11,7 @@ from marketplace.orders.models import Checkout, Order
 from marketplace.payments import selectors, services
 from marketplace.payments.gateways.vietqr import payload_parse
 from marketplace.payments.models import BankTransaction, Payment
+from tests.factories import checkout_form
 
 from .conftest import bank_signature
 
@@ -36,7 +37,7 @@ def credit(checkout, amount, tx="FT001", description=None):
 
 def test_transfer_end_to_end_through_the_pages(client, bank_on, sku):
     client.post("/gio-hang/them/", {"sku": sku.pk, "quantity": 1})
-    response = client.post("/thanh-toan/", FORM)
+    response = client.post("/thanh-toan/", checkout_form(FORM))
     checkout = Checkout.objects.get()
     page = client.get(response["Location"]).content.decode()
     assert "Một trăm ba mươi lăm nghìn đồng" in page and checkout.reference in page  # 120 000 + 15 000 fee
