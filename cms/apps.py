@@ -10,3 +10,6 @@ class CmsConfig(AppConfig):
         from marketplace import pagecache  # noqa: F401 - connects invalidation receivers
 
         from . import receivers  # noqa: F401
+        from . import spreadsheet_exports
+
+        spreadsheet_exports.install()
