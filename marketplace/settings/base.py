@@ -162,6 +162,13 @@ SITE_BASE_URL = WAGTAILADMIN_BASE_URL
 WAGTAIL_I18N_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"png": "webp", "jpeg": "webp"}
+# Uploads: a photo needs far fewer than Wagtail's default 128 million pixels, and decoding costs
+# memory by pixels, not by file size. Every upload is re-encoded without metadata (cms.images);
+# Pillow refuses to decode more than twice the cap anywhere (renditions included).
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = int(os.environ.get("WAGTAILIMAGES_MAX_IMAGE_PIXELS", "40000000"))
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILIMAGES_MAX_UPLOAD_SIZE", str(10 * 1024 * 1024)))
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.images.ImageForm"
+WAGTAILDOCS_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILDOCS_MAX_UPLOAD_SIZE", str(20 * 1024 * 1024)))
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_WORKFLOW_ENABLED = True
 
@@ -261,6 +268,8 @@ STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300")
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 # Bank transfer notifications (/webhooks/bank-transfer/) are refused until the secret is set.
 BANK_TRANSFER_WEBHOOK_SECRET = os.environ.get("BANK_TRANSFER_WEBHOOK_SECRET", "")
+# A bank statement CSV uploaded in the admin is read whole: months of transfers fit in far less.
+PAYMENTS_STATEMENT_MAX_UPLOAD_SIZE = int(os.environ.get("PAYMENTS_STATEMENT_MAX_UPLOAD_SIZE", str(5 * 1024 * 1024)))
 # The account buyers transfer to (VietQR / NAPAS 247). The defaults are a visible demo account.
 VIETQR_BANK_BIN = os.environ.get("VIETQR_BANK_BIN", "970436")  # Vietcombank
 VIETQR_ACCOUNT_NUMBER = os.environ.get("VIETQR_ACCOUNT_NUMBER", "0011000000000")
