@@ -10,9 +10,10 @@ class CmsConfig(AppConfig):
         from marketplace import pagecache  # noqa: F401 - connects invalidation receivers
 
         from . import receivers  # noqa: F401
-        from . import spreadsheet_exports
+        from . import admin_nonce, spreadsheet_exports
 
         spreadsheet_exports.install()
+        admin_nonce.install()
         _limit_decoded_pixels()
 
 

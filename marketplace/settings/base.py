@@ -9,6 +9,9 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+from .security_headers import PERMISSIONS_POLICY as PERMISSIONS_POLICY_DEFAULT
+from .security_headers import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "phonenumber_field",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -67,6 +71,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, so that a cached page gets its headers on every hit too (public
+    # pages use no nonce: their scripts are files).
+    "csp.middleware.CSPMiddleware",
+    "marketplace.content_security.CurrentRequestMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "marketplace.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -378,6 +387,17 @@ CELERY_BEAT_SCHEDULE["cms-promotion-reminders"] = {
     "schedule": crontab(hour=8, minute=0, day_of_month="20-31"),
 }
 # --- end news and dashboards ---
+
+# --- security headers ---
+# Content-Security-Policy and Permissions-Policy on every response (see security_headers.py);
+# CSP_REPORT_URI, when set, receives the browsers' violation reports.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    map_tile_url=MAP_TILE_URL, stripe_api_base=STRIPE_API_BASE, report_uri=os.environ.get("CSP_REPORT_URI", ""))
+PERMISSIONS_POLICY = PERMISSIONS_POLICY_DEFAULT
+# The admin would otherwise fetch Wagtail's release feed and Gravatar pictures from other sites.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# --- end security headers ---
 
 LOGGING = {
     "version": 1,
