@@ -3,7 +3,6 @@ coverage per commune. Operators see every commune, province officers their provi
 commune editors their own (`cms.articles.selectors.dashboard_communes`)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 
@@ -17,6 +16,7 @@ from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
+from marketplace import spreadsheets
 from marketplace.catalog.models import AdminUnit
 
 from .articles.coverage import commune_coverage
@@ -89,10 +89,7 @@ class ComplianceView(DashboardMixin, TemplateView):
             months_without_data=self.table.months_without_data, **kwargs)
 
     def csv_response(self) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="bai-quang-ba-{self.months[-1]:%Y-%m}.csv"'
-        response.write("\ufeff")  # Excel reads UTF-8 with a BOM
-        writer = csv.writer(response)
+        response, writer = spreadsheets.csv_response(filename=f"bai-quang-ba-{self.months[-1]:%Y-%m}.csv")
         writer.writerow([_t("Mã xã"), _t("Xã/phường"), _t("Tỉnh/thành phố"), *[f"{m:%m/%Y}" for m in self.months]])
         for commune, cells in self.table.rows:
             unit = commune.admin_unit

@@ -27,3 +27,12 @@ def language_url(context, language: str) -> str:
             path = path[len(code) + 1:]
             break
     return path if language == settings.LANGUAGE_CODE else f"/{language}{path}"
+
+
+@register.simple_tag
+def csp_nonce() -> str:
+    """The Content-Security-Policy nonce of this request, for an inline <script nonce="...">
+    in a template rendered without the request (see marketplace.content_security)."""
+    from marketplace.content_security import current_nonce
+
+    return current_nonce()

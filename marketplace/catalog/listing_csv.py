@@ -16,6 +16,8 @@ from typing import TextIO
 
 from phonenumber_field.phonenumber import PhoneNumber
 
+from marketplace import spreadsheets
+
 from .models import SKU_VALIDATOR
 
 COLUMNS: tuple[str, ...] = (
@@ -142,7 +144,7 @@ def _header_errors(header: list[str]) -> list[RowError]:
 
 def parse_row(line: int, cells: dict[str, str], *, weight_given: bool) -> tuple[ListingRow | None, list[RowError]]:
     """Validate one row's cells; a row with any error yields no ListingRow."""
-    values = {column: clean_text(cells.get(column, "")) for column in COLUMNS + OPTIONAL_COLUMNS}
+    values = {column: clean_text(spreadsheets.unguard(cells.get(column, ""))) for column in COLUMNS + OPTIONAL_COLUMNS}
     errors: list[RowError] = []
 
     def fail(column: str, reason: str) -> None:
@@ -223,8 +225,13 @@ def _product_consistency_errors(rows: list[ListingRow]) -> list[RowError]:
 
 
 def write_listings(out: TextIO, rows: Iterable[ListingRow]) -> int:
-    """Write the export header and rows in the format `parse_listings` reads; returns the row count."""
-    writer = csv.writer(out, lineterminator="\n")
+    """Write the export header and rows in the format `parse_listings` reads; returns the row count.
+
+    The file starts with a BOM and a text that a spreadsheet would run as a formula is written
+    with a leading apostrophe (`marketplace.spreadsheets`); `parse_row` takes exactly that
+    apostrophe off again, so export → import changes nothing, a description starting with "-"
+    included."""
+    writer = spreadsheets.csv_writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for row in rows:

@@ -2,9 +2,11 @@
 Views parse, call one service, respond."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -68,6 +70,9 @@ class StatementUploadView(_OperatorView):
         errors: list[str] = []
         if upload is None:
             errors = [_("Vui lòng chọn tệp CSV.")]
+        elif upload.size > settings.PAYMENTS_STATEMENT_MAX_UPLOAD_SIZE:
+            errors = [_("Tệp quá lớn (%(size)s); tối đa %(max)s. Hãy tách sao kê thành nhiều tệp.") % {
+                "size": filesizeformat(upload.size), "max": filesizeformat(settings.PAYMENTS_STATEMENT_MAX_UPLOAD_SIZE)}]
         else:
             try:
                 text = upload.read().decode("utf-8-sig")

@@ -10,6 +10,9 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+from .security_headers import PERMISSIONS_POLICY as PERMISSIONS_POLICY_DEFAULT
+from .security_headers import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "phonenumber_field",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,6 +74,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, so that a cached page gets its headers on every hit too (public
+    # pages use no nonce: their scripts are files).
+    "csp.middleware.CSPMiddleware",
+    "marketplace.content_security.CurrentRequestMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "marketplace.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -195,6 +204,13 @@ SITE_BASE_URL = WAGTAILADMIN_BASE_URL
 WAGTAIL_I18N_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"png": "webp", "jpeg": "webp"}
+# Uploads: a photo needs far fewer than Wagtail's default 128 million pixels, and decoding costs
+# memory by pixels, not by file size. Every upload is re-encoded without metadata (cms.images);
+# Pillow refuses to decode more than twice the cap anywhere (renditions included).
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = int(os.environ.get("WAGTAILIMAGES_MAX_IMAGE_PIXELS", "40000000"))
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILIMAGES_MAX_UPLOAD_SIZE", str(10 * 1024 * 1024)))
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.images.ImageForm"
+WAGTAILDOCS_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILDOCS_MAX_UPLOAD_SIZE", str(20 * 1024 * 1024)))
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_WORKFLOW_ENABLED = True
 
@@ -297,6 +313,8 @@ STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300")
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 # Bank transfer notifications (/webhooks/bank-transfer/) are refused until the secret is set.
 BANK_TRANSFER_WEBHOOK_SECRET = os.environ.get("BANK_TRANSFER_WEBHOOK_SECRET", "")
+# A bank statement CSV uploaded in the admin is read whole: months of transfers fit in far less.
+PAYMENTS_STATEMENT_MAX_UPLOAD_SIZE = int(os.environ.get("PAYMENTS_STATEMENT_MAX_UPLOAD_SIZE", str(5 * 1024 * 1024)))
 # The account buyers transfer to (VietQR / NAPAS 247). No default: bank transfer stays off, and
 # says so at checkout and in the admin, until the operator's own account is set. (The dev
 # settings and the demo use a visible demo account.)
@@ -411,6 +429,17 @@ CELERY_BEAT_SCHEDULE["cms-promotion-reminders"] = {
     "schedule": crontab(hour=8, minute=0, day_of_month="20-31"),
 }
 # --- end news and dashboards ---
+
+# --- security headers ---
+# Content-Security-Policy and Permissions-Policy on every response (see security_headers.py);
+# CSP_REPORT_URI, when set, receives the browsers' violation reports.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    map_tile_url=MAP_TILE_URL, stripe_api_base=STRIPE_API_BASE, report_uri=os.environ.get("CSP_REPORT_URI", ""))
+PERMISSIONS_POLICY = PERMISSIONS_POLICY_DEFAULT
+# The admin would otherwise fetch Wagtail's release feed and Gravatar pictures from other sites.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# --- end security headers ---
 
 LOGGING = {
     "version": 1,

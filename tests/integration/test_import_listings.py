@@ -270,7 +270,7 @@ def test_export_then_import_round_trips_with_no_changes(db, tmp_path, make_listi
     exported = tmp_path / "export.csv"
     call_command("export_listings", str(exported), stdout=io.StringIO())
     text = exported.read_text(encoding="utf-8")
-    assert text.splitlines()[0] == ",".join(COLUMNS) + ",weight_gram"
+    assert text.splitlines()[0] == "\ufeff" + ",".join(COLUMNS) + ",weight_gram"  # a BOM, for Excel
     assert len(text.splitlines()) == 1 + 3 + 1 + 2
 
     before = snapshot()

@@ -23,3 +23,16 @@ def test_production_passes_check_deploy(tmp_path):
     result = _manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6,
                      ALLOWED_HOSTS="ocop.example.vn", VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_sends_content_security_and_permissions_policies(tmp_path):
+    code = ("from django.test import Client; r = Client().get('/healthz', secure=True); "
+            "print(r['Content-Security-Policy']); print(r['Permissions-Policy'])")
+    result = _manage("shell", "-c", code, SECRET_KEY="k3y-" + "a1b2c3d4e5" * 6, ALLOWED_HOSTS="testserver",
+                     VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    csp, permissions = result.stdout.strip().splitlines()[-2:]
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert directives["script-src"][0] == "'self'" and "'unsafe-inline'" not in directives["script-src"]
+    assert "https://js.stripe.com" in directives["script-src"] and "https://tile.openstreetmap.org" in directives["img-src"]
+    assert directives["object-src"] == ["'none'"] and "camera=()" in permissions

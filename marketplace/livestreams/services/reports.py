@@ -1,12 +1,13 @@
 """After the session: orders, units and GMV attributed to each occurrence against the caps."""
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 from collections import defaultdict
 
 from django.utils.translation import gettext as _
+
+from marketplace import spreadsheets
 
 from ..models import LiveSale, LiveSession, OccurrenceHold
 from ..recurrence import to_local
@@ -70,8 +71,7 @@ def session_report_csv(*, report: SessionReport) -> str:
     headings = [_("Buổi"), _("Bắt đầu"), _("Trạng thái"), _("Mã SKU"), _("Sản phẩm"), _("Số suất giá live"), _("Đã giữ"),
                 _("Đã bán giá live"), _("Trả lại kho"), _("Đơn hàng"), _("Số lượng"), _("Số lượng giá live"), _("Doanh số (đồng)")]
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = spreadsheets.csv_writer(out)  # BOM first; names that look like formulas stay text
     writer.writerow(headings)
     for row in report.rows:
         writer.writerow([row[c] for c in COLUMNS])

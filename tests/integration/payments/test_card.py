@@ -33,7 +33,7 @@ def test_card_end_to_end_through_the_pages(client, stripe_on, sku, other_sku):
     checkout = Checkout.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("payments:pay", args=[checkout.access_token])
     page = client.get(response["Location"])
-    assert page.status_code == 200 and "Stripe(" in page.content.decode() and "pk_test_localstripe" in page.content.decode()
+    assert page.status_code == 200 and "js/card_payment.js" in page.content.decode() and "pk_test_localstripe" in page.content.decode()
     response = client.post(reverse("payments:card-pay", args=[checkout.access_token]),
                            {"key": pay_key(page), "payment_method": "pm_card_visa"})
     assert response.status_code == 302
