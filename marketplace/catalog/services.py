@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import signals
+from . import selectors, signals
 from .models import AdminUnit, Category, OcopCertificate, Producer, Product, Sku, Stock
 
 
@@ -20,6 +20,17 @@ class OutOfStock(Exception):
     def __init__(self, sku_code: str, requested: int, available: int):
         super().__init__(f"{sku_code}: requested {requested}, available {available}")
         self.sku_code, self.requested, self.available = sku_code, requested, available
+
+
+class SkuTaken(Exception):
+    """A publish would move SKUs that belong to another product (of another producer, or of the
+    same one) onto this product: refused before anything is written. `taken` are those SKUs, with
+    `product__producer` loaded so that the caller can name the owner."""
+
+    def __init__(self, product: Product, taken: Sequence[Sku]):
+        codes = ", ".join(sku.code for sku in taken)
+        super().__init__(f"product {product.pk}: SKU {codes} belong to another product")
+        self.product, self.taken = product, list(taken)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +54,17 @@ def product_publish(
     """Make the approved content of a listing the sellable state.
 
     SKUs not in `skus` are deactivated (never deleted: orders refer to them). Stock rows are
-    created at 0 for new SKUs and otherwise left alone.
+    created at 0 for new SKUs and otherwise left alone. A SKU code that belongs to another
+    product is never taken over (its stock, reservations and order lines would follow it):
+    raises SkuTaken and writes nothing. The page form checks the same rule, but a stale revision
+    approved later, an import or a script reaches this service without that form.
     """
     with transaction.atomic():
+        # Lock the SKUs concerned, so that a concurrent publish cannot claim one between the
+        # check and the write (a new code is protected by its unique index instead).
+        taken = list(selectors.skus_owned_elsewhere(codes=[d.code for d in skus], product_id=product.pk).select_for_update(of=("self",)))
+        if taken:
+            raise SkuTaken(product, taken)
         product.name, product.description, product.category = name, description, category
         product.url_path, product.image_id, product.is_published = url_path, image_id, True
         product.save()
