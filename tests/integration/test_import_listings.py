@@ -307,3 +307,33 @@ def test_no_new_product_for_a_producer_waiting_for_approval(db, tmp_path):
     assert run_failing(write(tmp_path, ["MR-1,Măng khô,,,gói,80000,1,,Hộ Măng rừng,02923,,"])) == [
         'line 2, producer: nhà sản xuất "Hộ Măng rừng" chưa được duyệt (Chờ duyệt) nên chưa tạo được sản phẩm mới']
     assert snapshot() == before
+
+
+def test_nul_bytes_and_cells_over_the_csv_limit_are_row_errors_not_tracebacks(db, tmp_path):
+    import csv
+
+    limit = csv.field_size_limit()
+    lines = [
+        GOOD[0],
+        "X-1,Trà\x00 sen,,,gói,1000,1,,HTX A,02923,,0912345678",
+        "X-2,Trà,\"" + "dài " * (limit // 4 + 10) + "\",,gói,1000,1,,HTX A,02923,,0912345678",
+        "X-3,Trà,,,gói,1000,1,,HTX A,02923,,0912345678",
+        "X-4\x00,Trà,,,gói,1000,x,,HTX A,02923,,0912345678",
+    ]
+    before = snapshot()
+    assert run_failing(write(tmp_path, lines)) == [
+        "line 3, name: ô chứa ký tự NUL (0x00); hãy lưu lại tệp dạng CSV UTF-8",
+        f"line 4, row: ô dài quá {limit} ký tự (giới hạn của trình đọc CSV), hoặc thiếu dấu ngoặc kép đóng",
+        "line 6, sku: ô chứa ký tự NUL (0x00); hãy lưu lại tệp dạng CSV UTF-8",
+        'line 6, stock: tồn kho phải là số nguyên không âm, nhận được "x"',
+    ]
+    assert snapshot() == before
+
+
+def test_a_header_cell_over_the_csv_limit_is_a_header_error(db, tmp_path):
+    import csv
+
+    header = HEADER + ',"' + "x" * (csv.field_size_limit() + 1) + '"'
+    errors = run_failing(write(tmp_path, GOOD[:1], header=header))
+    assert len(errors) == 1 and errors[0].startswith("line 1, header: ô dài quá")
+    assert not Product.objects.exists()
