@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import re
 import unicodedata
@@ -65,12 +66,12 @@ class ListingRow:
     weight_given: bool = False
     producer_phone: str = ""
 
-    @property
+    @functools.cached_property
     def product_key(self) -> tuple[str, str, str]:
         """Rows with the same key are SKUs of one product (same producer in the same commune, same name)."""
         return (self.commune_code, fold_key(self.producer), fold_key(self.name))
 
-    @property
+    @functools.cached_property
     def producer_key(self) -> tuple[str, str]:
         return (self.commune_code, fold_key(self.producer))
 

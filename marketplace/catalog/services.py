@@ -84,6 +84,61 @@ def product_publish(
     return product
 
 
+@dataclasses.dataclass(frozen=True)
+class NewProduct:
+    """A product to add in bulk (an import): its SKUs with their opening stock, and OCOP stars
+    known without the decision details (the certificate is then marked for completion)."""
+
+    producer_id: int
+    name: str
+    description: str
+    category_id: int | None
+    skus: Sequence[tuple[SkuData, int]]
+    stars: int | None = None
+    url_path: str = ""
+
+
+def products_create_unpublished(*, items: Sequence[NewProduct]) -> list[Product]:
+    """Add products with their SKUs, stock and certificates in a few statements, unpublished:
+    nobody can see or buy them until `products_publish` (an import's last step), so an import
+    that fails later can delete them again. Every SKU code must be new: raises SkuTaken (nothing
+    written) when one is already in the catalogue; the unique index catches a concurrent twin."""
+    with transaction.atomic():
+        codes = [data.code for item in items for data, _stock in item.skus]
+        taken = list(selectors.skus_owned_elsewhere(codes=codes, product_id=None))
+        if taken:
+            raise SkuTaken(Product(name=items[0].name), taken)
+        products = Product.objects.bulk_create([
+            Product(producer_id=item.producer_id, name=item.name, description=item.description,
+                    category_id=item.category_id, url_path=item.url_path, is_published=False)
+            for item in items
+        ])
+        skus = Sku.objects.bulk_create([
+            Sku(product=product, code=data.code, unit=data.unit, price_vnd=data.price_vnd, weight_gram=data.weight_gram,
+                position=position, is_active=True)
+            for product, item in zip(products, items) for position, (data, _stock) in enumerate(item.skus)
+        ])
+        on_hand = [stock for item in items for _data, stock in item.skus]
+        Stock.objects.bulk_create([Stock(sku=sku, on_hand=count) for sku, count in zip(skus, on_hand)])
+        OcopCertificate.objects.bulk_create([  # save() is skipped: these are its values for stars alone
+            OcopCertificate(product=product, stars=item.stars, needs_completion=True)
+            for product, item in zip(products, items) if item.stars is not None
+        ])
+    return products
+
+
+def products_publish(*, product_ids: Sequence[int]) -> int:
+    """Make products made by `products_create_unpublished` sellable, with one event for all."""
+    ids = list(product_ids)
+    with transaction.atomic():
+        count = sum(
+            Product.objects.filter(pk__in=ids[i:i + 500]).update(is_published=True) for i in range(0, len(ids), 500)
+        )
+        if ids:
+            signals.product_published.send(sender=Product, product_ids=ids)
+    return count
+
+
 def product_unpublish(*, product_ids: Iterable[int]) -> int:
     ids = list(product_ids)
     with transaction.atomic():

@@ -337,3 +337,33 @@ def test_a_header_cell_over_the_csv_limit_is_a_header_error(db, tmp_path):
     errors = run_failing(write(tmp_path, GOOD[:1], header=header))
     assert len(errors) == 1 and errors[0].startswith("line 1, header: ô dài quá")
     assert not Product.objects.exists()
+
+
+def test_a_failure_in_a_late_batch_undoes_the_batches_already_written(db, tmp_path, make_listing, monkeypatch):
+    """Batches commit one by one (short write locks); a later failure deletes what they wrote."""
+    from cms import listing_write
+
+    other = make_listing(name="Mật ong", skus=[factories.catalog.SkuData("MO-1", "chai", 90000, None)])
+    lines = GOOD + ["X-1,Mứt gừng,,,hũ,50000,3,,HTX Chuối Gia Phú Mới,02923,,",
+                    "X-2,Mứt me,,,hũ,50000,3,,HTX Chuối Gia Phú Mới,02923,,"]
+    monkeypatch.setattr(listing_write, "BATCH_PRODUCTS", 1)
+    write_batch, batches = listing_write._write_new_products, []
+
+    def batch_with_a_concurrent_edit(plans, *args):
+        batches.append([p.lead.name for p in plans])
+        if len(batches) == 4:
+            written = Product.objects.get(name="Mứt gừng")  # committed by batch 3, not yet for sale
+            assert not written.is_published and not ProductPage.objects.get(product=written).live
+            # Meanwhile someone gives the last product's SKU code to another product.
+            Sku.objects.create(product=other.product, code="X-2", unit="hũ", price_vnd=1)
+        return write_batch(plans, *args)
+
+    monkeypatch.setattr(listing_write, "_write_new_products", batch_with_a_concurrent_edit)
+    before = snapshot()
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="dữ liệu không thay đổi"):
+        call_command("import_listings", write(tmp_path, lines), stdout=io.StringIO(), stderr=err)
+
+    assert batches == [["Chuối sấy Gia Phú"], ["Trà sen Đan Phượng"], ["Mứt gừng"], ["Mứt me"]]
+    Sku.objects.filter(code="X-2").delete()  # the concurrent edit is not the import's to undo
+    assert snapshot() == before
