@@ -5,15 +5,17 @@ PostgreSQL the rows and index entries) for minutes, so checkouts and stock updat
 failed. Now:
 
 1. Everything is checked first (`listing_io.plan_import`), outside any transaction.
-2. New producers (with their pages) and new categories are written in one short transaction;
-   then new products — SKUs, stock, certificates, listing page and its revision — in batches of
-   `BATCH_PRODUCTS`, each its own short transaction, with bulk inserts and *unpublished*
+2. New categories; new producers with their pages (`BATCH_PRODUCERS` per transaction); then new
+   products — SKUs, stock, certificates, listing page and its revision — in batches of
+   `BATCH_PRODUCTS`, each its own short transaction, with bulk inserts, and *unpublished*
    (products not for sale, pages not live). Nobody can buy or see them yet, so nothing else can
-   come to depend on them.
+   come to depend on them. Between transactions the import pauses (`LOCK_GAP_S`) so that
+   waiting writers get the lock.
 3. The commit point, one transaction: changes to products already in the catalogue (through
    the admin's services, as before) and the switch that makes the new products sellable and
-   their pages live, with one catalogue event for all of them (one indexing task, one outbox
-   pass) instead of one per row.
+   their pages (and new producers' pages) live, with one catalogue event for all of them (one
+   indexing task, one outbox pass) instead of one or more per row. Wagtail's own per-save work
+   (reference index, admin search index, page log) is not done for these bulk-written pages.
 4. If anything fails up to and including the commit point, every row that steps 2 wrote is
    deleted again, newest first, in short transactions (the `Ledger` records bulk inserts by id
    and single saves through `post_save` in this thread), and the error is raised.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -35,9 +38,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import CharField, F, OuterRef, Subquery
 from django.db.models.functions import Cast
-from modelcluster.models import get_all_child_relations
 from django.db.models.signals import post_save
 from django.utils import timezone
+from modelcluster.models import get_all_child_relations
 from wagtail.models import Page, Revision
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
@@ -49,7 +52,12 @@ from marketplace.catalog.models import Category, OcopCertificate, Producer, Sku
 from . import services
 from .models import ProducerPage, ProductPage, ProductPageSku
 
-BATCH_PRODUCTS = 250  # about 0.1 s of writing on SQLite: far below the one-second budget
+BATCH_PRODUCTS = 100  # about 0.2 s of writing (0.5 s on a busy two-core machine): within one second
+BATCH_PRODUCERS = 5  # a new producer's page goes through Wagtail one by one: about 0.1 s each
+# Between two write transactions the import pauses this long. SQLite's busy handler retries a
+# waiting writer about every 100 ms, so an import that starts its next transaction at once can
+# starve a checkout or stock update for many batches in a row. (PostgreSQL has no such lock.)
+LOCK_GAP_S = 0.1
 UNDO_CHUNK = 500
 
 
@@ -95,47 +103,68 @@ def apply_import(plan) -> None:
     ledger = Ledger()
     try:
         with ledger.recording(), disable_reference_index_auto_update():
-            categories, producer_pages = _write_structure(plan)
-            new = [p for p in plan.products if p.is_new]
-            new_pages: list[int] = []
+            categories, producer_pages, new_pages = _write_structure(plan, ledger)
+            new, new_products = [p for p in plan.products if p.is_new], []
             for start in range(0, len(new), BATCH_PRODUCTS):
-                new_pages += _write_new_products(new[start:start + BATCH_PRODUCTS], categories, producer_pages, ledger)
-            _commit_point(plan, categories, new_pages)
+                pages, products = _write_new_products(new[start:start + BATCH_PRODUCTS], categories, producer_pages, ledger)
+                new_pages, new_products = new_pages + pages, new_products + products
+                _let_others_write()
+            _commit_point(plan, categories, new_pages, new_products)
     except BaseException:
         ledger.undo()
         raise
 
 
-def _write_structure(plan) -> tuple[dict[str, Category], dict[int, ProducerPage]]:
-    """New categories, then each new producer with its page (one short transaction each)."""
+def _write_structure(plan, ledger: Ledger) -> tuple[dict[str, Category], dict[int, ProducerPage], list[int]]:
+    """New categories, then the new products' producers and their pages (not live yet), a few
+    per transaction. Returns the categories, the producer pages and the ids of those made."""
     with transaction.atomic():
         created = {name: catalog.category_get_or_create(value=name) for name in plan.new_categories()}
     categories = {key: found or created[plan.category_values[key]] for key, found in plan.categories.items()}
+    producers = list({id(p.producer): p.producer for p in plan.products if p.is_new}.values())
     producer_pages: dict[int, ProducerPage] = {}
-    for product_plan in plan.products:
-        if product_plan.is_new and id(product_plan.producer) not in producer_pages:
-            with transaction.atomic():
-                producer_pages[id(product_plan.producer)] = _producer_page(product_plan.producer)
-    return categories, producer_pages
+    made: list[int] = []
+    for start in range(0, len(producers), BATCH_PRODUCERS):
+        _let_others_write()
+        pages, new_ids = _write_producers(producers[start:start + BATCH_PRODUCERS], ledger)
+        producer_pages.update(pages)
+        made += new_ids
+    _let_others_write()
+    return categories, producer_pages, made
 
 
-def _producer_page(producer_plan) -> ProducerPage:
-    """The producer's page, creating the producer (approved) first when it is new. The plan is
-    not modified, so that its summary stays what was planned."""
+def _write_producers(producer_plans, ledger: Ledger) -> tuple[dict[int, ProducerPage], list[int]]:
+    """Existing producers' pages (made if missing, as the admin does); new producers, approved,
+    with their pages written in bulk like the listings' and the page's own editors' group."""
     from .listing_io import producer_kind
 
-    producer = producer_plan.producer
-    if producer is None:
-        producer = Producer(
-            name=producer_plan.name, commune=producer_plan.commune, kind=producer_kind(producer_plan.name),
-            phone=producer_plan.phone, status=Producer.Status.APPROVED,
-        )
-        producer.full_clean()
-        producer.save()
-    return services.producer_page_create(producer=producer)
+    with transaction.atomic():
+        pages = {id(p): services.producer_page_create(producer=p.producer) for p in producer_plans if p.producer is not None}
+        new = [p for p in producer_plans if p.producer is None]
+        if not new:
+            return pages, []
+        producers = [Producer(name=p.name, commune=p.commune, kind=producer_kind(p.name), phone=p.phone,
+                              status=Producer.Status.APPROVED) for p in new]
+        for producer in producers:
+            producer.full_clean()
+        Producer.objects.bulk_create(producers)
+        ledger.add(Producer, [p.pk for p in producers])
+        placer = _PagePlacer()
+        made = [placer.page(services.commune_page_get_or_create(commune=plan.commune), producer.name, ProducerPage,
+                            producer=producer) for plan, producer in zip(new, producers)]
+        _insert_pages(made, ledger)
+        placer.count_children()
+        for plan, page in zip(new, made):
+            services.producer_page_setup(producer_page=page)
+            pages[id(plan)] = page
+    return pages, [page.pk for page in made]
 
 
-def _commit_point(plan, categories: dict[str, Category], new_pages: list[int]) -> None:
+def _let_others_write() -> None:
+    time.sleep(LOCK_GAP_S)
+
+
+def _commit_point(plan, categories: dict[str, Category], new_pages: list[int], new_products: list[int]) -> None:
     """Existing products' changes, then the new ones go live: one transaction."""
     with transaction.atomic():
         for product_plan in plan.products:
@@ -143,8 +172,7 @@ def _commit_point(plan, categories: dict[str, Category], new_pages: list[int]) -
                 _apply_existing(product_plan, categories)
         for start in range(0, len(new_pages), UNDO_CHUNK):
             Page.objects.filter(pk__in=new_pages[start:start + UNDO_CHUNK]).update(live=True)
-        product_ids = list(ProductPage.objects.filter(pk__in=new_pages).values_list("product_id", flat=True))
-        catalog.products_publish(product_ids=product_ids)
+        catalog.products_publish(product_ids=new_products)
         if new_pages:
             pagecache.bump_version()  # pages went live without Wagtail's page_published
 
@@ -183,8 +211,11 @@ def _merge_skus(latest: ProductPage, rows) -> list[catalog.SkuData]:
 # --- new products in bulk ------------------------------------------------------------------
 
 
-def _write_new_products(plans, categories: dict[str, Category], producer_pages: dict[int, ProducerPage], ledger: Ledger) -> list[int]:
-    """One batch: catalogue rows, then listing pages (not live yet) with one revision each."""
+def _write_new_products(
+    plans, categories: dict[str, Category], producer_pages: dict[int, ProducerPage], ledger: Ledger
+) -> tuple[list[int], list[int]]:
+    """One batch: catalogue rows, then listing pages (not live yet) with one revision each.
+    Returns the ids of the pages and of the products."""
     with transaction.atomic():
         placed = _PagePlacer()
         drafts = [(plan, producer_pages[id(plan.producer)]) for plan in plans]
@@ -200,15 +231,13 @@ def _write_new_products(plans, categories: dict[str, Category], producer_pages: 
         ])
         _record_catalogue(ledger, products)
         for page, product, (plan, _parent) in zip(pages, products, drafts):
-            for relation in get_all_child_relations(ProductPage):  # none stored yet: no query per page
-                setattr(page, relation.get_accessor_name(), [])
             page.product, page.category_id = product, product.category_id
             page.summary = plan.description
             page.sku_rows = [ProductPageSku(code=r.sku, unit=r.unit, price_vnd=r.price_vnd, weight_gram=r.weight_gram,
                                             sort_order=i) for i, r in enumerate(plan.rows)]
         _insert_pages(pages, ledger)
         placed.count_children()
-    return [page.pk for page in pages]
+    return [page.pk for page in pages], [product.pk for product in products]
 
 
 def _record_catalogue(ledger: Ledger, products) -> None:
@@ -226,7 +255,7 @@ class _PagePlacer:
         self.urls: dict[int, str] = {}
         self.page_urls: dict[int, str] = {}
 
-    def page(self, parent: ProducerPage, title: str) -> ProductPage:
+    def page(self, parent: Page, title: str, model: type[Page] = ProductPage, **fields) -> Page:
         if parent.pk not in self.slugs:
             children = Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
             self.slugs[parent.pk] = set(children.values_list("slug", flat=True))
@@ -237,12 +266,14 @@ class _PagePlacer:
         self.last[parent.pk] += 1
         self.added[parent.pk] = self.added.get(parent.pk, 0) + 1
         now = timezone.now()
-        page = ProductPage(
+        page = model(
             title=title, draft_title=title, slug=slug, path=Page._get_path(parent.path, parent.depth + 1, self.last[parent.pk]),
             depth=parent.depth + 1, numchild=0, url_path=f"{parent.url_path}{slug}/", live=False,
             has_unpublished_changes=False, first_published_at=now, last_published_at=now,
-            latest_revision_created_at=now, locale_id=parent.locale_id, translation_key=uuid.uuid4(), story="",
+            latest_revision_created_at=now, locale_id=parent.locale_id, translation_key=uuid.uuid4(), story="", **fields,
         )
+        for relation in get_all_child_relations(model):  # none stored yet: no query per page when serialised
+            setattr(page, relation.get_accessor_name(), [])
         self.page_urls[id(page)] = f"{self.urls[parent.pk]}{slug}/"
         return page
 
@@ -263,11 +294,12 @@ def _free_slug(taken: set[str], title: str) -> str:
     return slug
 
 
-def _insert_pages(pages: list[ProductPage], ledger: Ledger) -> None:
+def _insert_pages(pages: list[Page], ledger: Ledger) -> None:
     """Listing pages as Wagtail would store them after a publish, in a few statements: the base
     rows, the listing rows (Django cannot bulk-insert a child model, so its own columns are
     inserted for the ids just made), SKU rows, and one revision each that is also the live one."""
-    page_type, base_type = ContentType.objects.get_for_model(ProductPage), ContentType.objects.get_for_model(Page)
+    model = type(pages[0])
+    page_type, base_type = ContentType.objects.get_for_model(model), ContentType.objects.get_for_model(Page)
     base_fields = [f.attname for f in Page._meta.concrete_fields if not f.primary_key]
     for page in pages:
         page.content_type = page_type
@@ -275,8 +307,11 @@ def _insert_pages(pages: list[ProductPage], ledger: Ledger) -> None:
     ledger.add(Page, [b.pk for b in bases])
     for page, base in zip(pages, bases):
         page.pk = page.id = page.page_ptr_id = base.pk
-    ProductPage._base_manager._insert(pages, fields=ProductPage._meta.local_concrete_fields, raw=True)
-    ProductPageSku.objects.bulk_create([row for page in pages for row in _attached(page)])
+    model._base_manager._insert(pages, fields=model._meta.local_concrete_fields, raw=True)
+    for relation in get_all_child_relations(model):
+        rows = [row for page in pages for row in _attached(page, relation)]
+        if rows:
+            relation.related_model.objects.bulk_create(rows)
     now = timezone.now()
     revisions = Revision.objects.bulk_create([
         Revision(content_type=page_type, base_content_type=base_type, object_id=str(page.pk), content=page.serializable_data(),
@@ -291,8 +326,8 @@ def _insert_pages(pages: list[ProductPage], ledger: Ledger) -> None:
     Page.objects.filter(pk__in=ids).update(live_revision_id=F("latest_revision_id"))
 
 
-def _attached(page: ProductPage) -> list[ProductPageSku]:
-    rows = list(page.sku_rows.all())
+def _attached(page: Page, relation) -> list[models.Model]:
+    rows = list(getattr(page, relation.get_accessor_name()).all())
     for row in rows:
-        row.page_id = page.pk
+        setattr(row, relation.field.attname, page.pk)
     return rows

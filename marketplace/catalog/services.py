@@ -132,7 +132,7 @@ def products_publish(*, product_ids: Sequence[int]) -> int:
     ids = list(product_ids)
     with transaction.atomic():
         count = sum(
-            Product.objects.filter(pk__in=ids[i:i + 500]).update(is_published=True) for i in range(0, len(ids), 500)
+            Product.objects.filter(pk__in=ids[i:i + 900]).update(is_published=True) for i in range(0, len(ids), 900)
         )
         if ids:
             signals.product_published.send(sender=Product, product_ids=ids)

@@ -66,7 +66,8 @@ def test_good_file_creates_published_products_with_skus_stock_stars_and_categori
     certificate = chuoi.certificates.get()
     assert certificate.stars == 4 and certificate.needs_completion and chuoi.current_certificate() == certificate
     page = ProductPage.objects.get(product=chuoi)
-    assert page.live and page.get_parent().specific.producer == chuoi.producer
+    assert page.live and page.get_parent().specific.producer == chuoi.producer and page.get_parent().live
+    assert page.live_revision == page.latest_revision and page.live_revision.as_object().sku_rows.count() == 2
     assert page.get_parent().get_parent().specific.admin_unit.code == "02923"
 
     tra = Product.objects.get(name="Trà sen Đan Phượng")
