@@ -1,9 +1,11 @@
 """Listings import: rows per second, and how long a stock update waits while it runs.
 
-    python -m tests.benchmarks import [--rows N] [--json]
+    python -m tests.benchmarks import [--rows N] [--postgres] [--json]
 
 A throw-away site (temporary directory, SQLite there, production settings; migrated with
-`manage.py migrate`). A worker process (Django set up on that site) then:
+`manage.py migrate`). With `--postgres`, a fresh PostgreSQL database instead, on the server of
+DATABASE_URL when it names one, otherwise of postgres://postgres@127.0.0.1:5432/test; it is
+dropped afterwards. A worker process (Django set up on that site) then:
 
 1. makes one listing with 20 SKUs through the admin's services: the SKUs whose stock changes;
 2. writes a listings CSV of N rows (default 20,000): 2 SKUs per product, 50 products per new
@@ -32,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.pages import BenchmarkError, _log, run_reported
+from tests.benchmarks.pages import BenchmarkError, _log, pg_database_create, pg_database_drop, run_reported
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -42,6 +44,7 @@ CATEGORIES = ["Trà", "Đồ uống", "Thực phẩm", "Nông sản tươi", "Th
 NAMES = ["Mật ong hoa nhãn", "Trà mãng cầu", "Gạo ST25", "Nước mắm cá cơm", "Chè Shan tuyết", "Hạt mắc ca sấy",
          "Miến dong", "Cao actiso"]
 BASELINE_S = 3.0
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks import", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000, help="CSV rows to import (default 20000)")
+    parser.add_argument("--postgres", action="store_true", help="on PostgreSQL (see above) instead of SQLite")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
     if args.rows < 10:
@@ -66,11 +70,18 @@ class Site:
     def __init__(self, args):
         self.args = args
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
+        self.pg: tuple[str, str] | None = None
+        database_url = f"sqlite:///{self.tmp / 'db.sqlite3'}"
+        if args.postgres:
+            given = os.environ.get("DATABASE_URL", "")
+            name, admin_url, database_url = pg_database_create(
+                given if given.startswith(("postgres://", "postgresql://")) else DEFAULT_PG, "import")
+            self.pg = (admin_url, name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_") and k not in {
             "DJANGO_SETTINGS_MODULE", "CACHE_URL", "DATABASE_URL", "CELERY_BROKER_URL"}}
         env.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings.production", "SECRET_KEY": "bench-only",
                     "ALLOWED_HOSTS": HOST, "SECURE_SSL_REDIRECT": "0", "VAR_DIR": str(self.tmp), "LOG_LEVEL": "ERROR",
-                    "DATABASE_URL": f"sqlite:///{self.tmp / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1"})
+                    "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"})
         for name in ("STATIC_ROOT", "MEDIA_ROOT"):
             env.pop(name, None)
         self.env = env
@@ -93,6 +104,8 @@ class Site:
         return json.loads(worker.stdout.strip().splitlines()[-1])
 
     def cleanup(self) -> None:
+        if self.pg:
+            pg_database_drop(*self.pg)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -104,7 +117,9 @@ def _worker(config: dict) -> dict:
     rows, tmp = config["rows"], Path(config["tmp"])
     sku_ids = _stock_skus()
     data = listings_csv(rows)
-    out: dict = {"rows": rows, "database": "sqlite", "cpus": os.cpu_count()}
+    from django.db import connection
+
+    out: dict = {"rows": rows, "database": connection.vendor, "cpus": os.cpu_count()}
     with StockUpdater(sku_ids, tmp, "baseline") as updater:
         time.sleep(BASELINE_S)
     out["stock_baseline"] = updater.result
@@ -266,7 +281,7 @@ def _stock_updater(config: dict) -> dict:
         try:
             catalog.stock_adjust(sku_id=sku_id, delta=delta)
             delta = -delta
-        except OperationalError:  # "database is locked": waited out the whole timeout
+        except OperationalError:  # SQLite's "database is locked": waited out the whole timeout
             failed += 1
         waits.append(time.perf_counter() - started)
         time.sleep(0.01)
@@ -286,7 +301,7 @@ def _report(result: dict) -> None:
         "stock_wait_max": during["wait_max_s"] is not None and during["wait_max_s"] <= TARGETS["stock_wait_max_s"]
         and during["failed"] == 0,
     }
-    print(f"Import benchmark — {result['rows']} rows; SQLite; {result['cpus']} CPUs")
+    print(f"Import benchmark — {result['rows']} rows; {result['database']}; {result['cpus']} CPUs")
     print(f"plain bulk insert of the same rows: {bulk['seconds']:.1f} s = {bulk['rows_per_s']:.0f} rows/s")
     print(f"import: {imp['seconds']:.1f} s = {imp['rows_per_s']:.0f} rows/s (target ≥ {TARGETS['rows_per_s_min']}); {imp['summary']}")
     print(f"stock updates, no import: {base['updates']} done, longest wait {base['wait_max_s']} s, p99 {base['wait_p99_s']} s")
