@@ -368,3 +368,35 @@ def test_a_failure_in_a_late_batch_undoes_the_batches_already_written(db, tmp_pa
     assert batches == [["Chuối sấy Gia Phú"], ["Trà sen Đan Phượng"], ["Mứt gừng"], ["Mứt me"]]
     Sku.objects.filter(code="X-2").delete()  # the concurrent edit is not the import's to undo
     assert snapshot() == before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_import_commits_in_short_batches_not_one_long_transaction(tmp_path, monkeypatch):
+    """One transaction for the whole file held the write lock until the end; now new products
+    are written BATCH_PRODUCTS at a time, each batch committed before the next begins."""
+    from django.db import connection
+
+    from cms import listing_write
+
+    monkeypatch.setattr(listing_write, "LOCK_GAP_S", 0)
+    monkeypatch.setattr(listing_write, "BATCH_PRODUCTS", 3)
+    count = 7
+    lines = [f"L-{n},Sản phẩm {n},,,gói,1000,1,,HTX Lô,02923,,0912345678" for n in range(count)]
+    commits, sku_inserts_after_commit = [0], []
+    real_commit = connection.commit
+
+    def commit():
+        commits[0] += 1
+        return real_commit()
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "catalog_sku"'):
+            sku_inserts_after_commit.append(commits[0])
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(connection, "commit", commit)
+    with connection.execute_wrapper(watch):
+        run(write(tmp_path, lines))
+
+    assert Sku.objects.filter(code__startswith="L-").count() == count
+    assert len(set(sku_inserts_after_commit)) == 3  # three transactions: 3 + 3 + 1 products
