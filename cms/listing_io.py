@@ -1,8 +1,8 @@
 """Listings CSV against the database: check rows, plan, apply (pages + catalogue), export.
 
 The import is all or nothing. `plan_import` reads the database and finds every problem before
-anything is written; `apply_import` then makes the planned changes in one transaction, through
-the same services the admin uses (listing pages are published, which fills the catalogue).
+anything is written; `cms.listing_write.apply_import` then makes the planned changes in short
+batches and undoes them all if one fails (its docstring says how and why).
 The format itself lives in `marketplace.catalog.listing_csv`.
 """
 from __future__ import annotations
@@ -11,15 +11,13 @@ import dataclasses
 from collections.abc import Iterator
 from typing import TextIO
 
-from django.db import transaction
 from django.db.models import Prefetch
 
-from marketplace.catalog import services as catalog
 from marketplace.catalog.listing_csv import ListingRow, RowError, clean_text, fold_key, parse_listings, write_listings
-from marketplace.catalog.models import AdminUnit, Category, OcopCertificate, Producer, Product, Sku
+from marketplace.catalog.models import AdminUnit, Category, Producer, Product, Sku
 
-from . import services
-from .models import ProducerPage, ProductPage
+from . import listing_write
+from .models import ProductPage
 
 ProducerKey = tuple[str, str]
 
@@ -101,13 +99,13 @@ def import_listings(data: bytes, *, dry_run: bool = False) -> tuple[ImportPlan |
     that parse are checked against the database even when others did not, so that one run
     reports every problem."""
     rows, parse_errors = parse_listings(data)
-    with transaction.atomic():  # checks and writes see the same data as far as the database allows
-        plan, errors = plan_import(rows)
-        errors = sorted(parse_errors + errors, key=lambda e: e.line)
-        if errors:
-            return None, errors
-        if not dry_run:
-            apply_import(plan)
+    # No transaction here: it would hold the write lock while checking (see cms.listing_write).
+    plan, errors = plan_import(rows)
+    errors = sorted(parse_errors + errors, key=lambda e: e.line)
+    if errors:
+        return None, errors
+    if not dry_run:
+        listing_write.apply_import(plan)
     return plan, []
 
 
@@ -151,6 +149,10 @@ def _producers(rows: list[ListingRow], communes: dict[str, AdminUnit], errors: l
     by_commune: dict[str, dict[str, list[Producer]]] = {}
     for producer in Producer.objects.filter(commune__in=communes.values()).select_related("commune"):
         by_commune.setdefault(producer.commune.code, {}).setdefault(fold_key(producer.name), []).append(producer)
+    phones: dict[ProducerKey, str] = {}
+    for row in rows:
+        if row.producer_phone:
+            phones.setdefault(row.producer_key, row.producer_phone)
     plans: dict[ProducerKey, ProducerPlan] = {}
     for row in rows:
         if row.producer_key in plans:
@@ -165,7 +167,7 @@ def _producers(rows: list[ListingRow], communes: dict[str, AdminUnit], errors: l
         if matches:
             plan.producer = matches[0]
         else:
-            plan.phone = next((r.producer_phone for r in rows if r.producer_key == row.producer_key and r.producer_phone), "")
+            plan.phone = phones.get(row.producer_key, "")
             if not plan.phone:
                 errors.append(RowError(row.line, "producer_phone", f'cần số điện thoại cho nhà sản xuất mới "{row.producer}"'))
                 continue
@@ -307,40 +309,7 @@ def _product_fields_changed(plan: ProductPlan, categories: dict[str, Category | 
     return False
 
 
-# --- applying: one transaction ------------------------------------------------------------
-
-
-def apply_import(plan: ImportPlan) -> None:
-    """Make the planned changes; any failure rolls back everything."""
-    with transaction.atomic():
-        categories = _create_categories(plan)
-        producer_pages: dict[int, ProducerPage] = {}
-        for product_plan in plan.products:
-            if product_plan.is_changed:
-                _apply_product(product_plan, categories, producer_pages)
-
-
-def _create_categories(plan: ImportPlan) -> dict[str, Category]:
-    created = {name: catalog.category_get_or_create(value=name) for name in plan.new_categories()}
-    return {key: category or created[plan.category_values[key]] for key, category in plan.categories.items()}
-
-
-def _producer_page(producer_plan: ProducerPlan, pages: dict[int, ProducerPage]) -> ProducerPage:
-    """The producer's page, creating the producer (approved) first when it is new. Pages are
-    reused within one import so that tree counters stay right while children are added; the
-    plan itself is not modified, so its summary stays what was planned."""
-    key = id(producer_plan)
-    if key not in pages:
-        producer = producer_plan.producer
-        if producer is None:
-            producer = Producer(
-                name=producer_plan.name, commune=producer_plan.commune, kind=producer_kind(producer_plan.name),
-                phone=producer_plan.phone, status=Producer.Status.APPROVED,
-            )
-            producer.full_clean()
-            producer.save()
-        pages[key] = services.producer_page_create(producer=producer)
-    return pages[key]
+# --- applying: cms.listing_write ----------------------------------------------------------
 
 
 def producer_kind(name: str) -> str:
@@ -351,46 +320,6 @@ def producer_kind(name: str) -> str:
     if folded.startswith("công ty"):
         return Producer.Kind.ENTERPRISE
     return Producer.Kind.HOUSEHOLD
-
-
-def _apply_product(plan: ProductPlan, categories: dict[str, Category], producer_pages: dict[int, ProducerPage]) -> None:
-    category = categories[fold_key(plan.category)] if plan.category else None
-    rows = [catalog.SkuData(r.sku, r.unit, r.price_vnd, r.weight_gram) for r in plan.rows]
-    if plan.is_new:
-        page = services.listing_create(
-            producer_page=_producer_page(plan.producer, producer_pages), name=plan.lead.name, skus=rows,
-            category=category, summary=plan.description,
-        )
-        product = page.product
-    else:
-        product = plan.product
-        if plan.listing_changed:
-            latest = plan.page.get_latest_revision_as_object()
-            services.listing_update(
-                page=plan.page, name=plan.lead.name, skus=_merge_skus(latest, plan.rows),
-                category=category or latest.category, summary=plan.description or None,
-            )
-    if plan.stock_changes:
-        for sku in Sku.objects.filter(product=product, code__in=plan.stock_changes):
-            catalog.stock_set(sku=sku, on_hand=plan.stock_changes[sku.code])
-    if plan.add_stars is not None:
-        catalog.certificate_save(certificate=OcopCertificate(product=product, stars=plan.add_stars))
-
-
-def _merge_skus(latest: ProductPage, rows: list[ListingRow]) -> list[catalog.SkuData]:
-    """The listing's SKU rows with the file's applied: a file need not list every SKU, and an
-    import never removes one. A row without a weight column keeps the stored weight."""
-    given = {r.sku: r for r in rows}
-    merged = []
-    for current in latest.sku_rows.all():
-        row = given.pop(current.code, None)
-        if row is None:
-            merged.append(catalog.SkuData(current.code, current.unit, current.price_vnd, current.weight_gram))
-        else:
-            weight = row.weight_gram if row.weight_given else current.weight_gram
-            merged.append(catalog.SkuData(row.sku, row.unit, row.price_vnd, weight))
-    merged += [catalog.SkuData(r.sku, r.unit, r.price_vnd, r.weight_gram) for r in given.values()]
-    return merged
 
 
 # --- reporting and export ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -21,6 +21,7 @@ from wagtail.models import Orderable, Page
 from wagtail.images import get_image_model
 
 from marketplace.catalog.models import SKU_VALIDATOR, AdminUnit, Category, OcopCertificate, Producer, Product, Sku
+from marketplace.catalog.selectors import skus_owned_elsewhere
 
 
 # Renditions the templates use, prefetched so that photos cost no query each.
@@ -162,11 +163,10 @@ class ProductPageForm(WagtailAdminPageForm):
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
             raise ValidationError(_("Mỗi mã SKU chỉ được dùng một lần: %(codes)s") % {"codes": ", ".join(duplicates)})
-        taken = Sku.objects.filter(code__in=codes)
-        if self.instance.product_id:
-            taken = taken.exclude(product_id=self.instance.product_id)
-        if taken.exists():
-            raise ValidationError(_("Mã SKU đã thuộc sản phẩm khác: %(codes)s") % {"codes": ", ".join(taken.values_list("code", flat=True))})
+        # The catalogue's own rule (its publish service enforces it too): said here, at the field.
+        taken = [sku.code for sku in skus_owned_elsewhere(codes=codes, product_id=self.instance.product_id)]
+        if taken:
+            raise ValidationError(_("Mã SKU đã thuộc sản phẩm khác: %(codes)s") % {"codes": ", ".join(taken)})
         return cleaned
 
 
@@ -193,6 +193,12 @@ class ProductPage(CachedPageMixin, Page):
 
     class Meta:
         verbose_name = _("trang sản phẩm")
+
+    def publish(self, revision, *args, **kwargs):
+        """One transaction: when the catalogue refuses the content (`listing_publish` raises from
+        the published signal, after Wagtail has marked the page live) nothing stays changed."""
+        with transaction.atomic():
+            return super().publish(revision, *args, **kwargs)
 
     def with_content_json(self, content):
         """The link to the catalogue is not content: an old revision (which may predate the

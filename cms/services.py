@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 from wagtail.models import Collection, GroupApprovalTask, GroupCollectionPermission, GroupPagePermission, Workflow, WorkflowPage, WorkflowTask
 
 from marketplace import access
@@ -17,25 +18,55 @@ PRODUCERS_GROUP = "Nhà sản xuất"
 EDITORS_GROUP = "Biên tập viên xã"
 
 
+class ListingPublishRefused(Exception):
+    """The catalogue refused a listing's content (e.g. a stale revision naming another
+    producer's SKU). Raised out of the page's publish so that its transaction rolls back: the page
+    stays unpublished and the catalogue untouched. `message` is for the approver."""
+
+    def __init__(self, page: ProductPage, message: str):
+        super().__init__(message)
+        self.page, self.message = page, message
+
+
 def listing_publish(*, page: ProductPage) -> Product:
-    """Copy an approved listing's content into the catalogue (called on page publish)."""
+    """Copy an approved listing's content into the catalogue (called on page publish).
+
+    Raises ListingPublishRefused when the listing would take over another product's SKU."""
     with transaction.atomic():
         producer = page.get_parent().specific.producer
+        if page.product is not None and page.product.producer_id != producer.pk:
+            raise ListingPublishRefused(page, _(
+                'Không xuất bản "%(page)s": sản phẩm đã gắn với trang thuộc nhà sản xuất "%(owner)s", không phải '
+                '"%(producer)s". Không có gì thay đổi.') % {
+                    "page": page.title, "owner": page.product.producer.name, "producer": producer.name})
         product = page.product or Product.objects.create(producer=producer, name=page.title)
         first_image = page.gallery.first()
-        catalog.product_publish(
-            product=product,
-            name=page.title,
-            description=page.summary or strip_tags(page.story)[:500],
-            category=page.category,
-            skus=[catalog.SkuData(r.code, r.unit, r.price_vnd, r.weight_gram) for r in page.sku_rows.all()],
-            url_path=page.url or "",
-            image_id=first_image.image_id if first_image else None,
-        )
+        try:
+            catalog.product_publish(
+                product=product,
+                name=page.title,
+                description=page.summary or strip_tags(page.story)[:500],
+                category=page.category,
+                skus=[catalog.SkuData(r.code, r.unit, r.price_vnd, r.weight_gram) for r in page.sku_rows.all()],
+                url_path=page.url or "",
+                image_id=first_image.image_id if first_image else None,
+            )
+        except catalog.SkuTaken as exc:
+            raise ListingPublishRefused(page, sku_taken_message(page_title=page.title, taken=exc.taken)) from exc
         if page.product_id != product.pk:
             ProductPage.objects.filter(pk=page.pk).update(product=product)
             page.product = product
     return product
+
+
+def sku_taken_message(*, page_title: str, taken) -> str:
+    owners = "; ".join(
+        _('%(code)s thuộc "%(product)s" của "%(producer)s"') % {
+            "code": sku.code, "product": sku.product.name, "producer": sku.product.producer.name}
+        for sku in taken
+    )
+    return _('Không xuất bản "%(page)s": mã SKU đã thuộc sản phẩm khác (%(owners)s). Bản này có thể đã cũ: '
+             "hãy đổi mã SKU rồi gửi duyệt lại. Trang và SKU không thay đổi.") % {"page": page_title, "owners": owners}
 
 
 def listing_unpublish(*, page: ProductPage) -> None:

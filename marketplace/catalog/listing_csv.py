@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from phonenumber_field.phonenumber import PhoneNumber
@@ -67,12 +68,12 @@ class ListingRow:
     weight_given: bool = False
     producer_phone: str = ""
 
-    @property
+    @functools.cached_property
     def product_key(self) -> tuple[str, str, str]:
         """Rows with the same key are SKUs of one product (same producer in the same commune, same name)."""
         return (self.commune_code, fold_key(self.producer), fold_key(self.name))
 
-    @property
+    @functools.cached_property
     def producer_key(self) -> tuple[str, str]:
         return (self.commune_code, fold_key(self.producer))
 
@@ -105,16 +106,20 @@ def parse_listings(data: bytes) -> tuple[list[ListingRow], list[RowError]]:
         return [], [error]
     if not text.strip():
         return [], [RowError(1, "header", f'tệp trống, cần dòng tiêu đề "{",".join(COLUMNS)}"')]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [clean_text(h).lower() for h in next(reader)]
+    records = _records(text)
+    _, header_cells, error = next(records)
+    if error:
+        return [], [dataclasses.replace(error, column="header")]
+    header = [clean_text(h).lower() for h in header_cells]
     errors = _header_errors(header)
     if errors:
         return [], errors
     rows: list[ListingRow] = []
     first_line_of_sku: dict[str, int] = {}
-    line = reader.line_num + 1
-    for cells in reader:
-        start, line = line, reader.line_num + 1
+    for start, cells, error in records:
+        if error:
+            errors.append(error)
+            continue
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) > len(header):  # fewer is fine: trailing empty cells are often left out
@@ -134,6 +139,25 @@ def parse_listings(data: bytes) -> tuple[list[ListingRow], list[RowError]]:
     return rows, sorted(errors, key=lambda e: e.line)
 
 
+def _records(text: str) -> Iterator[tuple[int, list[str], RowError | None]]:
+    """(first line of the record, its cells, None), or (line, [], the error) for a record the
+    csv module refuses (a cell over its field size limit): that record is lost, reading goes on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    while True:
+        start = line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            reason = f"ô dài quá {csv.field_size_limit()} ký tự (giới hạn của trình đọc CSV), hoặc thiếu dấu ngoặc kép đóng"
+            yield start, [], RowError(start, "row", reason)
+        else:
+            yield start, cells, None
+        line = reader.line_num + 1
+
+
 def _header_errors(header: list[str]) -> list[RowError]:
     errors = [RowError(1, column, "thiếu cột") for column in COLUMNS if column not in header]
     known = set(COLUMNS + OPTIONAL_COLUMNS)
@@ -150,6 +174,10 @@ def parse_row(line: int, cells: dict[str, str], *, weight_given: bool) -> tuple[
     def fail(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))
 
+    for column, value in values.items():
+        if "\x00" in value:  # PostgreSQL refuses NUL in text; it is never meant in a listing
+            fail(column, "ô chứa ký tự NUL (0x00); hãy lưu lại tệp dạng CSV UTF-8")
+            values[column] = value.replace("\x00", "")
     sku = values["sku"]
     if not SKU_VALIDATOR.regex.match(sku):
         fail("sku", f'mã SKU gồm 1–64 ký tự A–Z a–z 0–9 . _ -, nhận được "{sku}"')

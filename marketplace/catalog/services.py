@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import signals
+from . import selectors, signals
 from .models import AdminUnit, Category, OcopCertificate, Producer, Product, Sku, Stock
 
 
@@ -20,6 +20,17 @@ class OutOfStock(Exception):
     def __init__(self, sku_code: str, requested: int, available: int):
         super().__init__(f"{sku_code}: requested {requested}, available {available}")
         self.sku_code, self.requested, self.available = sku_code, requested, available
+
+
+class SkuTaken(Exception):
+    """A publish would move SKUs that belong to another product (of another producer, or of the
+    same one) onto this product: refused before anything is written. `taken` are those SKUs, with
+    `product__producer` loaded so that the caller can name the owner."""
+
+    def __init__(self, product: Product, taken: Sequence[Sku]):
+        codes = ", ".join(sku.code for sku in taken)
+        super().__init__(f"product {product.pk}: SKU {codes} belong to another product")
+        self.product, self.taken = product, list(taken)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +54,17 @@ def product_publish(
     """Make the approved content of a listing the sellable state.
 
     SKUs not in `skus` are deactivated (never deleted: orders refer to them). Stock rows are
-    created at 0 for new SKUs and otherwise left alone.
+    created at 0 for new SKUs and otherwise left alone. A SKU code that belongs to another
+    product is never taken over (its stock, reservations and order lines would follow it):
+    raises SkuTaken and writes nothing. The page form checks the same rule, but a stale revision
+    approved later, an import or a script reaches this service without that form.
     """
     with transaction.atomic():
+        # Lock the SKUs concerned, so that a concurrent publish cannot claim one between the
+        # check and the write (a new code is protected by its unique index instead).
+        taken = list(selectors.skus_owned_elsewhere(codes=[d.code for d in skus], product_id=product.pk).select_for_update(of=("self",)))
+        if taken:
+            raise SkuTaken(product, taken)
         product.name, product.description, product.category = name, description, category
         product.url_path, product.image_id, product.is_published = url_path, image_id, True
         product.save()
@@ -63,6 +82,61 @@ def product_publish(
         product.skus.exclude(pk__in=keep).update(is_active=False)
         signals.product_published.send(sender=Product, product_ids=[product.pk])
     return product
+
+
+@dataclasses.dataclass(frozen=True)
+class NewProduct:
+    """A product to add in bulk (an import): its SKUs with their opening stock, and OCOP stars
+    known without the decision details (the certificate is then marked for completion)."""
+
+    producer_id: int
+    name: str
+    description: str
+    category_id: int | None
+    skus: Sequence[tuple[SkuData, int]]
+    stars: int | None = None
+    url_path: str = ""
+
+
+def products_create_unpublished(*, items: Sequence[NewProduct]) -> list[Product]:
+    """Add products with their SKUs, stock and certificates in a few statements, unpublished:
+    nobody can see or buy them until `products_publish` (an import's last step), so an import
+    that fails later can delete them again. Every SKU code must be new: raises SkuTaken (nothing
+    written) when one is already in the catalogue; the unique index catches a concurrent twin."""
+    with transaction.atomic():
+        codes = [data.code for item in items for data, _stock in item.skus]
+        taken = list(selectors.skus_owned_elsewhere(codes=codes, product_id=None))
+        if taken:
+            raise SkuTaken(Product(name=items[0].name), taken)
+        products = Product.objects.bulk_create([
+            Product(producer_id=item.producer_id, name=item.name, description=item.description,
+                    category_id=item.category_id, url_path=item.url_path, is_published=False)
+            for item in items
+        ])
+        skus = Sku.objects.bulk_create([
+            Sku(product=product, code=data.code, unit=data.unit, price_vnd=data.price_vnd, weight_gram=data.weight_gram,
+                position=position, is_active=True)
+            for product, item in zip(products, items) for position, (data, _stock) in enumerate(item.skus)
+        ])
+        on_hand = [stock for item in items for _data, stock in item.skus]
+        Stock.objects.bulk_create([Stock(sku=sku, on_hand=count) for sku, count in zip(skus, on_hand)])
+        OcopCertificate.objects.bulk_create([  # save() is skipped: these are its values for stars alone
+            OcopCertificate(product=product, stars=item.stars, needs_completion=True)
+            for product, item in zip(products, items) if item.stars is not None
+        ])
+    return products
+
+
+def products_publish(*, product_ids: Sequence[int]) -> int:
+    """Make products made by `products_create_unpublished` sellable, with one event for all."""
+    ids = list(product_ids)
+    with transaction.atomic():
+        count = sum(
+            Product.objects.filter(pk__in=ids[i:i + 900]).update(is_published=True) for i in range(0, len(ids), 900)
+        )
+        if ids:
+            signals.product_published.send(sender=Product, product_ids=ids)
+    return count
 
 
 def product_unpublish(*, product_ids: Iterable[int]) -> int:

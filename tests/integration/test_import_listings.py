@@ -66,7 +66,8 @@ def test_good_file_creates_published_products_with_skus_stock_stars_and_categori
     certificate = chuoi.certificates.get()
     assert certificate.stars == 4 and certificate.needs_completion and chuoi.current_certificate() == certificate
     page = ProductPage.objects.get(product=chuoi)
-    assert page.live and page.get_parent().specific.producer == chuoi.producer
+    assert page.live and page.get_parent().specific.producer == chuoi.producer and page.get_parent().live
+    assert page.live_revision == page.latest_revision and page.live_revision.as_object().sku_rows.count() == 2
     assert page.get_parent().get_parent().specific.admin_unit.code == "02923"
 
     tra = Product.objects.get(name="Trà sen Đan Phượng")
@@ -307,3 +308,95 @@ def test_no_new_product_for_a_producer_waiting_for_approval(db, tmp_path):
     assert run_failing(write(tmp_path, ["MR-1,Măng khô,,,gói,80000,1,,Hộ Măng rừng,02923,,"])) == [
         'line 2, producer: nhà sản xuất "Hộ Măng rừng" chưa được duyệt (Chờ duyệt) nên chưa tạo được sản phẩm mới']
     assert snapshot() == before
+
+
+def test_nul_bytes_and_cells_over_the_csv_limit_are_row_errors_not_tracebacks(db, tmp_path):
+    import csv
+
+    limit = csv.field_size_limit()
+    lines = [
+        GOOD[0],
+        "X-1,Trà\x00 sen,,,gói,1000,1,,HTX A,02923,,0912345678",
+        "X-2,Trà,\"" + "dài " * (limit // 4 + 10) + "\",,gói,1000,1,,HTX A,02923,,0912345678",
+        "X-3,Trà,,,gói,1000,1,,HTX A,02923,,0912345678",
+        "X-4\x00,Trà,,,gói,1000,x,,HTX A,02923,,0912345678",
+    ]
+    before = snapshot()
+    assert run_failing(write(tmp_path, lines)) == [
+        "line 3, name: ô chứa ký tự NUL (0x00); hãy lưu lại tệp dạng CSV UTF-8",
+        f"line 4, row: ô dài quá {limit} ký tự (giới hạn của trình đọc CSV), hoặc thiếu dấu ngoặc kép đóng",
+        "line 6, sku: ô chứa ký tự NUL (0x00); hãy lưu lại tệp dạng CSV UTF-8",
+        'line 6, stock: tồn kho phải là số nguyên không âm, nhận được "x"',
+    ]
+    assert snapshot() == before
+
+
+def test_a_header_cell_over_the_csv_limit_is_a_header_error(db, tmp_path):
+    import csv
+
+    header = HEADER + ',"' + "x" * (csv.field_size_limit() + 1) + '"'
+    errors = run_failing(write(tmp_path, GOOD[:1], header=header))
+    assert len(errors) == 1 and errors[0].startswith("line 1, header: ô dài quá")
+    assert not Product.objects.exists()
+
+
+def test_a_failure_in_a_late_batch_undoes_the_batches_already_written(db, tmp_path, make_listing, monkeypatch):
+    """Batches commit one by one (short write locks); a later failure deletes what they wrote."""
+    from cms import listing_write
+
+    other = make_listing(name="Mật ong", skus=[factories.catalog.SkuData("MO-1", "chai", 90000, None)])
+    lines = GOOD + ["X-1,Mứt gừng,,,hũ,50000,3,,HTX Chuối Gia Phú Mới,02923,,",
+                    "X-2,Mứt me,,,hũ,50000,3,,HTX Chuối Gia Phú Mới,02923,,"]
+    monkeypatch.setattr(listing_write, "BATCH_PRODUCTS", 1)
+    write_batch, batches = listing_write._write_new_products, []
+
+    def batch_with_a_concurrent_edit(plans, *args):
+        batches.append([p.lead.name for p in plans])
+        if len(batches) == 4:
+            written = Product.objects.get(name="Mứt gừng")  # committed by batch 3, not yet for sale
+            assert not written.is_published and not ProductPage.objects.get(product=written).live
+            # Meanwhile someone gives the last product's SKU code to another product.
+            Sku.objects.create(product=other.product, code="X-2", unit="hũ", price_vnd=1)
+        return write_batch(plans, *args)
+
+    monkeypatch.setattr(listing_write, "_write_new_products", batch_with_a_concurrent_edit)
+    before = snapshot()
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="dữ liệu không thay đổi"):
+        call_command("import_listings", write(tmp_path, lines), stdout=io.StringIO(), stderr=err)
+
+    assert batches == [["Chuối sấy Gia Phú"], ["Trà sen Đan Phượng"], ["Mứt gừng"], ["Mứt me"]]
+    Sku.objects.filter(code="X-2").delete()  # the concurrent edit is not the import's to undo
+    assert snapshot() == before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_import_commits_in_short_batches_not_one_long_transaction(tmp_path, monkeypatch):
+    """One transaction for the whole file held the write lock until the end; now new products
+    are written BATCH_PRODUCTS at a time, each batch committed before the next begins."""
+    from django.db import connection
+
+    from cms import listing_write
+
+    monkeypatch.setattr(listing_write, "LOCK_GAP_S", 0)
+    monkeypatch.setattr(listing_write, "BATCH_PRODUCTS", 3)
+    count = 7
+    lines = [f"L-{n},Sản phẩm {n},,,gói,1000,1,,HTX Lô,02923,,0912345678" for n in range(count)]
+    commits, sku_inserts_after_commit = [0], []
+    real_commit = connection.commit
+
+    def commit():
+        commits[0] += 1
+        return real_commit()
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "catalog_sku"'):
+            sku_inserts_after_commit.append(commits[0])
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(connection, "commit", commit)
+    with connection.execute_wrapper(watch):
+        run(write(tmp_path, lines))
+
+    assert Sku.objects.filter(code__startswith="L-").count() == count
+    assert len(set(sku_inserts_after_commit)) == 3  # three transactions: 3 + 3 + 1 products

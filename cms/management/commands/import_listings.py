@@ -6,8 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from cms import listing_io
+from cms.services import ListingPublishRefused
 from marketplace.catalog.listing_csv import COLUMNS, OPTIONAL_COLUMNS
-from marketplace.catalog.services import OutOfStock
+from marketplace.catalog.services import OutOfStock, SkuTaken
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"Không đọc được tệp {file}: {exc.strerror}") from exc
         try:
             plan, errors = listing_io.import_listings(data, dry_run=dry_run)
-        except (OutOfStock, ValidationError, IntegrityError) as exc:  # data changed between the checks and the writes
+        except (OutOfStock, SkuTaken, ListingPublishRefused, ValidationError, IntegrityError) as exc:  # data changed between the checks and the writes
             raise CommandError(f"Không nhập, dữ liệu không thay đổi: có thay đổi trong lúc nhập ({exc}); hãy chạy lại.") from exc
         if errors:
             for error in errors:
