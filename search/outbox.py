@@ -73,7 +73,8 @@ def _index(*, kind: str, refs: Sequence[int]) -> int:
     from .models import SearchDocument
 
     if kind == Kind.ALL:
-        ids = sorted(set(indexable_products().values_list("pk", flat=True)) | set(SearchDocument.objects.values_list("pk", flat=True)))
+        indexed = SearchDocument.objects.values_list("pk", flat=True)  # those to drop as well
+        ids = sorted(set(indexable_products().values_list("pk", flat=True)) | set(indexed))
     elif kind == Kind.SKU:
         ids = sorted(set(Sku.objects.filter(pk__in=list(refs)).order_by().values_list("product_id", flat=True)))
     else:

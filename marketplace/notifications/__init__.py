@@ -17,7 +17,8 @@ import logging
 
 from .channels import CHANNELS, Channel, EmailChannel, Message, Recipient, render
 
-__all__ = ["CHANNELS", "Channel", "EmailChannel", "Message", "Recipient", "dispatch", "dispatch_done", "notify", "queue", "render"]
+__all__ = ["CHANNELS", "Channel", "EmailChannel", "Message", "Recipient", "dispatch", "dispatch_done", "notify", "queue",
+           "render"]
 
 log = logging.getLogger(__name__)
 

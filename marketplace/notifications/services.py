@@ -63,8 +63,8 @@ def notification_send(*, notification_id: int) -> bool:
             if not claimed:
                 return False
             row = Notification.objects.get(pk=notification_id)
-            CHANNELS[row.channel].send(recipient=recipient_at(channel=row.channel, address=row.recipient, name=row.recipient_name),
-                                       message=Message(subject=row.subject, body=row.body))
+            recipient = recipient_at(channel=row.channel, address=row.recipient, name=row.recipient_name)
+            CHANNELS[row.channel].send(recipient=recipient, message=Message(subject=row.subject, body=row.body))
             Notification.objects.filter(pk=row.pk).update(status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
     except Exception as error:  # the channel failed: count the attempt outside the rolled-back transaction
         log.exception("notification %s failed", notification_id)
@@ -121,7 +121,8 @@ def dispatches_sweep(*, now: dt.datetime | None = None) -> int:
     rows = list(Dispatch.objects.filter(due_at__lte=now, attempts__lt=settings.NOTIFICATIONS_MAX_ATTEMPTS)
                 .order_by("due_at")[:SWEEP_BATCH])
     for row in rows:
-        Dispatch.objects.filter(pk=row.pk).update(attempts=row.attempts + 1, due_at=now + max(_sweep_after(), _backoff(row.attempts + 1)))
+        wait = max(_sweep_after(), _backoff(row.attempts + 1))
+        Dispatch.objects.filter(pk=row.pk).update(attempts=row.attempts + 1, due_at=now + wait)
         task = current_app.tasks.get(row.task)
         if task is None:
             log.error("notice %s: task %s is not registered", row.key, row.task)
