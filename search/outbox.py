@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -51,8 +52,11 @@ def search_outbox_sweep(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     before = now - dt.timedelta(seconds=settings.SEARCH_OUTBOX_SWEEP_AFTER_SECONDS)
     stale = IndexOutbox.objects.filter(changed_at__lte=before)
-    if stale.filter(kind=Kind.ALL).exists():
-        return search_outbox_apply(kind=Kind.ALL)
+    if stale.filter(kind=Kind.ALL).exists():  # everything is indexed: every stale row is done with
+        read = list(stale.values_list("pk", "token"))
+        indexed = _index(kind=Kind.ALL, refs=[])
+        _delete(read)
+        return indexed
     indexed, last = 0, 0
     while True:  # keyset pages: rows rewritten meanwhile are left for the next sweep
         batch = list(stale.filter(pk__gt=last).order_by("pk").values_list("pk", "kind", "ref", "token")[:BATCH])
@@ -85,8 +89,13 @@ def _index(*, kind: str, refs: Sequence[int]) -> int:
 
 
 def _delete(rows: Sequence[tuple[int, uuid.UUID]]) -> None:
+    """Delete the rows still as read. A row locked by a transaction rewriting it (a checkout
+    changing that stock) is skipped, not waited for: it stays for the next run anyway, and not
+    waiting means the worker can never deadlock with the catalogue's writes."""
     for start in range(0, len(rows), BATCH):
         match = Q()
         for pk, token in rows[start:start + BATCH]:
             match |= Q(pk=pk, token=token)
-        IndexOutbox.objects.filter(match).delete()
+        with transaction.atomic():
+            free = list(IndexOutbox.objects.select_for_update(skip_locked=True).filter(match).values_list("pk", flat=True))
+            IndexOutbox.objects.filter(pk__in=free).delete()

@@ -150,3 +150,13 @@ def test_notify_takes_one_channel_by_name(mailoutbox):
     sent = notifications.notify(channel="email", recipient=BUYER, template="news_promotion_reminder", context=context)
     assert sent == ["email"]
     assert len(mailoutbox) == 1
+
+
+def test_a_lost_full_refresh_is_applied_by_the_sweep_and_clears_the_older_rows(make_listing, settings):
+    from marketplace.catalog import signals
+
+    page = make_listing()  # its product row waits too
+    signals.catalog_changed.send(sender=None, product_ids=[])  # a category renamed: every product may differ
+    assert IndexOutbox.objects.filter(kind="all").exists()
+    assert search_outbox_sweep(now=after(settings.SEARCH_OUTBOX_SWEEP_AFTER_SECONDS)) >= 1
+    assert SearchDocument.objects.filter(pk=page.product_id).exists() and not IndexOutbox.objects.exists()
