@@ -7,5 +7,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.dev")
 app = Celery("marketplace")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(
-    ["marketplace.catalog", "marketplace.orders", "marketplace.payments", "marketplace.livestreams", "search", "connectors", "cms"]
+    ["marketplace.catalog", "marketplace.orders", "marketplace.payments", "marketplace.livestreams", "marketplace.notifications",
+     "search", "connectors", "cms"]
 )

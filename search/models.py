@@ -74,3 +74,26 @@ class Synonym(models.Model):
 
     def phrases(self) -> list[str]:
         return [part.strip() for part in self.terms.split(",") if part.strip()]
+
+
+class IndexOutbox(models.Model):
+    """A catalogue change search has not applied yet: one row per product, SKU (a stock change:
+    the worker finds its product) or `all` (a category or producer changed). Written by the
+    signal receivers inside the catalogue's transaction, so the change and its row commit
+    together; the indexing task deletes the row once applied, and the beat sweep applies rows a
+    lost task left behind. A later change rewrites `token`, so a row changed while it was being
+    applied stays for the next run."""
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product"
+        SKU = "sku"
+        ALL = "all"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    ref = models.BigIntegerField(default=0, help_text="product or SKU id; 0 for all")
+    token = models.UUIDField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "ref"], name="search_indexoutbox_kind_ref")]
+        indexes = [models.Index(fields=["changed_at"], name="search_indexoutbox_changed")]

@@ -14,7 +14,8 @@ from django.utils import timezone
 from wagtail.models import Page, Revision
 
 from cms.models import CommunePage, ProvincePage
-from marketplace.notifications import Recipient, notify
+from marketplace import notifications
+from marketplace.notifications import Recipient
 
 from .pages import ArticlePage, NewsIndexPage
 from .records import PromotionReminder
@@ -97,20 +98,24 @@ def promotion_reminders_send(*, today: dt.date | None = None) -> int:
 
 
 def _remind(*, commune_page: CommunePage, month: dt.date) -> int:
+    """The log row and one durable message per editor commit together: a worker killed while
+    sending leaves the rest pending for the notifications sweep, not forgotten behind the row."""
     editors = list(get_user_model().objects.filter(groups=commune_page.editors_group_id, is_active=True).exclude(email=""))
-    with transaction.atomic():
-        _row, created = PromotionReminder.objects.get_or_create(commune_page=commune_page, month=month,
-                                                                 defaults={"recipients": len(editors)})
-    if not created:  # another run got there first
-        return 0
     index = NewsIndexPage.objects.child_of(commune_page).first()
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     write_url = f"{base}/admin/pages/add/cms/articlepage/{index.pk}/" if index else f"{base}/admin/pages/{commune_page.pk}/"
     context = {"commune": commune_page.admin_unit.name, "province": commune_page.admin_unit.parent.name,
                "month": f"{month:%m/%Y}", "write_url": write_url}
-    for user in editors:
-        notify(recipient=Recipient(name=user.get_full_name() or user.username, email=user.email),
-               template="news_promotion_reminder", context={**context, "name": user.get_full_name() or user.username})
+    with transaction.atomic():
+        _row, created = PromotionReminder.objects.get_or_create(commune_page=commune_page, month=month,
+                                                                 defaults={"recipients": len(editors)})
+        if not created:  # another run got there first
+            return 0
+        for user in editors:
+            name = user.get_full_name() or user.username
+            notifications.queue(key=f"cms:promotion:{commune_page.pk}:{month:%Y-%m}:{user.pk}",
+                                recipient=Recipient(name=name, email=user.email), template="news_promotion_reminder",
+                                context={**context, "name": name})
     return 1
 
 

@@ -1,6 +1,9 @@
-"""Order events → notification tasks (enqueued once the transaction has committed)."""
-from django.db import transaction
+"""Order events → notification tasks. The signals are sent after commit; each task is recorded as
+a notice dispatch first, so a task lost with its worker (the embedded broker forgets a message
+once handed out) is enqueued again by the beat sweep."""
 from django.dispatch import receiver
+
+from marketplace import notifications
 
 from . import signals, tasks
 from .models import Order, OrderTransition
@@ -9,13 +12,14 @@ from .notices import BUYER_STATES, PAID_LATER
 
 @receiver(signals.checkout_placed)
 def on_checkout_placed(sender, checkout, **kwargs):
-    transaction.on_commit(lambda: tasks.checkout_placed_notify.delay(checkout.pk))
+    notifications.dispatch(key=f"orders:checkout:{checkout.pk}:placed", task=tasks.checkout_placed_notify, args=[checkout.pk])
 
 
 @receiver(signals.order_state_changed)
 def on_order_state_changed(sender, order, field, to_state, **kwargs):
     checkout = order.checkout
     if field == OrderTransition.Field.FULFILMENT and to_state in BUYER_STATES and checkout.email:
-        transaction.on_commit(lambda: tasks.order_state_notify.delay(order.pk, to_state))
+        notifications.dispatch(key=f"orders:order:{order.pk}:{to_state}", task=tasks.order_state_notify,
+                               args=[order.pk, to_state])
     elif field == OrderTransition.Field.PAYMENT and to_state == Order.Payment.PAID and checkout.payment_method in PAID_LATER:
-        transaction.on_commit(lambda: tasks.order_paid_notify.delay(order.pk))
+        notifications.dispatch(key=f"orders:order:{order.pk}:paid", task=tasks.order_paid_notify, args=[order.pk])

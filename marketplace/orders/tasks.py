@@ -2,6 +2,8 @@ import logging
 
 from celery import shared_task
 
+from marketplace import notifications
+
 from . import notices, services
 
 logger = logging.getLogger(__name__)
@@ -16,21 +18,29 @@ def reservations_release_expired() -> int:
     return count
 
 
-# Notifications: retried with backoff when a send failed; what was sent is not sent again.
+# Notifications: retried with backoff when a send failed; what was sent is not sent again. Each
+# is recorded as a notice dispatch before it is enqueued (see receivers): the beat sweep runs it
+# again if its message was lost with a worker, until it finishes and clears its record.
 NOTIFY_OPTIONS = {"acks_late": True, "autoretry_for": (notices.NotificationFailed,), "retry_backoff": 30,
                   "retry_backoff_max": 1800, "max_retries": 8}
 
 
 @shared_task(**NOTIFY_OPTIONS)
-def checkout_placed_notify(checkout_id: int) -> int:
-    return notices.checkout_placed_notify(checkout_id=checkout_id)
+def checkout_placed_notify(checkout_id: int, dispatch_key: str = "") -> int:
+    sent = notices.checkout_placed_notify(checkout_id=checkout_id)
+    notifications.dispatch_done(key=dispatch_key)
+    return sent
 
 
 @shared_task(**NOTIFY_OPTIONS)
-def order_paid_notify(order_id: int) -> int:
-    return notices.order_paid_notify(order_id=order_id)
+def order_paid_notify(order_id: int, dispatch_key: str = "") -> int:
+    sent = notices.order_paid_notify(order_id=order_id)
+    notifications.dispatch_done(key=dispatch_key)
+    return sent
 
 
 @shared_task(**NOTIFY_OPTIONS)
-def order_state_notify(order_id: int, to_state: str) -> int:
-    return notices.order_state_notify(order_id=order_id, to_state=to_state)
+def order_state_notify(order_id: int, to_state: str, dispatch_key: str = "") -> int:
+    sent = notices.order_state_notify(order_id=order_id, to_state=to_state)
+    notifications.dispatch_done(key=dispatch_key)
+    return sent

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "marketplace.orders",
     "marketplace.payments",
     "marketplace.livestreams",
+    "marketplace.notifications",
     "marketplace.accounts",
     "connectors",
     "cms",
@@ -262,24 +263,36 @@ ORDER_DELIVERY_FEES_VND = {
     "other_province": int(os.environ.get("ORDER_DELIVERY_FEE_OTHER_PROVINCE_VND", "40000")),
 }
 
-# Celery: an embedded filesystem broker unless CELERY_BROKER_URL names a server.
+# Celery: an embedded filesystem broker (in CELERY_BROKER_DIR) unless CELERY_BROKER_URL names a server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+_BROKER_DIR = Path(os.environ.get("CELERY_BROKER_DIR", "") or VAR_DIR / "broker")
+# A message a worker took but did not acknowledge goes back to the queue after this long on
+# Redis (a worker killed outright). It must exceed the longest countdown a task is given (retry
+# back-offs reach 30 minutes), or a delayed task would be delivered twice.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "7200"))
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
-        "data_folder_in": str(VAR_DIR / "broker" / "queue"),
-        "data_folder_out": str(VAR_DIR / "broker" / "queue"),
-        "processed_folder": str(VAR_DIR / "broker" / "processed"),
-        "control_folder": str(VAR_DIR / "broker" / "control"),
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    else {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 )
 for _key in ("data_folder_in", "processed_folder", "control_folder"):
     if _key in CELERY_BROKER_TRANSPORT_OPTIONS:  # the filesystem transport expects its folders to exist
         Path(CELERY_BROKER_TRANSPORT_OPTIONS[_key]).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+# A task is acknowledged when it has finished, not when it was received, and one killed with its
+# worker goes back to the queue (Redis, RabbitMQ): every task that changes state is idempotent.
+# A worker holds one message per process at a time, so a crash strands no more than that. The
+# embedded filesystem broker deletes a message as it is handed out, so work that must not be lost
+# also has a durable row in the database, swept by beat (search's IndexOutbox, Notification).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -292,6 +305,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.orders.tasks.reservations_release_expired",
         "schedule": 60.0,  # card reservations last 15 minutes: a minute's lag is fine
     },
+}
+
+# Search changes recorded in the outbox and still there this long (their indexing task was lost)
+# are applied by the beat sweep.
+SEARCH_OUTBOX_SWEEP_AFTER_SECONDS = int(os.environ.get("SEARCH_OUTBOX_SWEEP_AFTER_SECONDS", "120"))
+CELERY_BEAT_SCHEDULE["search-outbox-sweep"] = {
+    "task": "search.tasks.sweep",
+    "schedule": 60.0,
+}
+
+# Notifications recorded for sending (and notice tasks recorded before they are enqueued) that
+# are still pending this long are enqueued again by the sweep (their task was lost with a
+# worker); a failed send is retried after a back-off, at most NOTIFICATIONS_MAX_ATTEMPTS times.
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = int(os.environ.get("NOTIFICATIONS_SWEEP_AFTER_SECONDS", "300"))
+NOTIFICATIONS_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "60"))
+NOTIFICATIONS_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFICATIONS_RETRY_MAX_SECONDS", "3600"))
+NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "8"))
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "marketplace.notifications.tasks.sweep",
+    "schedule": 60.0,
 }
 
 # E-mail: printed to the console unless the operator names a backend and server.

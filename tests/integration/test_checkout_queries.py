@@ -31,11 +31,12 @@ FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": ""
 # A COD checkout post of one line, no live window, no platform configured:
 #   session (1) · SKUs with product, producer, commune and stock (1) · commune (1) ·
 #   transaction: live window (1), stock savepoint + reserve + release (3), "any platform
-#   connection?" (1), checkout, order, line, transition (4) — and its BEGIN/COMMIT (2 on
+#   connection?" (1), search's outbox row for the SKU (1, one upsert: the re-index survives a
+#   lost task), checkout, order, line, transition (4) — and its BEGIN/COMMIT (2 on
 #   PostgreSQL, savepoints in a test) · session save in its own transaction (3).
 # It was 23: the SKUs loaded twice, the live window three times, the order lines read back,
 # the checkout's total a separate UPDATE, and search's SKU → product lookup in the transaction.
-COD_CHECKOUT_QUERIES = 17
+COD_CHECKOUT_QUERIES = 18
 
 
 @pytest.fixture
