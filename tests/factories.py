@@ -57,6 +57,11 @@ def listing(*, producer_page, name: str | None = None, skus=None, price_vnd: int
     return page
 
 
+# The checkout form a buyer in Xã Gia Phú fills in (cash on delivery to an address).
+CHECKOUT_FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
+                 "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "cod", "consent": "on"}
+
+
 def checkout_form(form: dict, **changes) -> dict:
     """A checkout form post as the page renders it: with its own one-time key."""
     from marketplace.orders.forms import new_checkout_key

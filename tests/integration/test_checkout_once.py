@@ -20,8 +20,7 @@ from tests import factories
 from tests.factories import ProducerFactory
 
 URL = "/thanh-toan/"
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "cod", "consent": "on"}
+FORM = factories.CHECKOUT_FORM
 KEY_INPUT = re.compile(r'name="checkout_key" value="([^"]+)"')
 
 

@@ -25,8 +25,7 @@ from .livestreams.conftest import local_in, open_window
 
 pytestmark = pytest.mark.django_db
 
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "cod", "consent": "on"}
+FORM = factories.CHECKOUT_FORM
 
 # A COD checkout post of one line, no live window, no platform configured:
 #   session (1) · SKUs with product, producer, commune and stock (1) · commune (1) ·

@@ -7,14 +7,14 @@ import re
 import pytest
 from django.test import Client
 
+from tests import factories
 from tests.factories import checkout_form
 
 pytestmark = pytest.mark.django_db
 
 MESSAGE = re.compile(r"không hợp lệ|phải là|phải từ|tối đa|Không tìm thấy|Hạng sao phải")
 VALUES = [str(2**63), "-1", "abc", "1e309"]
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "cod", "consent": "on"}
+FORM = factories.CHECKOUT_FORM
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ pytestmark = pytest.mark.django_db
 F, P = Order.Fulfilment, Order.Payment
 BUYER = services.BuyerData(name="Nguyễn Thị Lan", phone="0912 345 678", email="lan@example.vn", consent=True)
 HOME = services.DeliveryData(commune_code="02923", address_line="Thôn 3")  # same commune as the first producer
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "cod", "consent": "on"}
+FORM = factories.CHECKOUT_FORM
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ from marketplace.catalog.models import Stock
 from marketplace.livestreams import pricing, services
 from marketplace.livestreams.models import LiveSale, OccurrenceHold
 from marketplace.orders.models import OrderLine
+from tests import factories
 from tests.factories import checkout_form
 
 from .conftest import close_window, open_window
 
 pytestmark = pytest.mark.django_db
 
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "cod", "consent": "on"}
+FORM = factories.CHECKOUT_FORM
 
 
 def buy(client, sku, quantity=1, phone="0912 345 678"):

@@ -8,14 +8,14 @@ from django.urls import reverse
 from marketplace.orders.models import Checkout, Order
 from marketplace.payments import services
 from marketplace.payments.models import Payment, PaymentAttempt
+from tests import factories
 from tests.fakes.stripe_server import free_port
 from tests.factories import checkout_form
 
 from .conftest import card_payment_method, stripe_get, stripe_post
 
 pytestmark = pytest.mark.django_db
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "card", "consent": "on"}
+FORM = {**factories.CHECKOUT_FORM, "payment_method": "card"}
 
 
 def pay_key(response) -> str:

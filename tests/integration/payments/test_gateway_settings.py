@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests import factories
 from tests.factories import checkout_form
 from tests.unit.test_settings import _manage
 
@@ -13,8 +14,7 @@ STATE = ("from marketplace.payments.gateways import gateways_state; import json;
          "print(json.dumps({g.method: list(g.missing) for g in gateways_state()}))")
 PRODUCTION = {"SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6, "ALLOWED_HOSTS": "ocop.example.vn"}
 NO_ACCOUNT = {"VIETQR_BANK_BIN": "", "VIETQR_ACCOUNT_NUMBER": "", "VIETQR_ACCOUNT_NAME": ""}
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "transfer", "consent": "on"}
+FORM = {**factories.CHECKOUT_FORM, "payment_method": "transfer"}
 
 
 def gateway_state(tmp_path, **env) -> dict:

@@ -11,14 +11,14 @@ from marketplace.orders.models import Checkout, Order
 from marketplace.payments import selectors, services
 from marketplace.payments.gateways.vietqr import payload_parse
 from marketplace.payments.models import BankTransaction, Payment
+from tests import factories
 from tests.factories import checkout_form
 
 from .conftest import bank_signature
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/bank-transfer/"
-FORM = {"buyer_name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "", "delivery": "address",
-        "commune_code": "02923", "address_line": "Thôn 3", "payment_method": "transfer", "consent": "on"}
+FORM = {**factories.CHECKOUT_FORM, "payment_method": "transfer"}
 
 
 def notify(client, fields: dict, signature: str | None = None):
