@@ -124,7 +124,7 @@ class OccurrencesView(LiveAdminView):
         action = request.POST.get("action")
         try:
             if action == "cancel_session":
-                services.live_session_cancel(session=session, reason=request.POST.get("reason", ""))
+                services.live_session_cancel(session=session, reason=request.POST.get("reason", ""), by=request.user)
                 messages.success(request, _("Đã huỷ phiên live."))
             else:
                 occurrence = get_object_or_404(Occurrence, pk=request.POST.get("occurrence"), session=session)
@@ -135,14 +135,14 @@ class OccurrencesView(LiveAdminView):
 
     def _occurrence_action(self, occurrence: Occurrence, action: str) -> None:
         if action == "cancel":
-            services.occurrence_cancel(occurrence=occurrence, reason=self.request.POST.get("reason", ""))
+            services.occurrence_cancel(occurrence=occurrence, reason=self.request.POST.get("reason", ""), by=self.request.user)
             messages.success(self.request, _("Đã huỷ buổi live; người đăng ký sẽ nhận thông báo."))
             return
         form = MoveForm(self.request.POST, prefix=f"o{occurrence.pk}")
         if not form.is_valid():
             raise services.LiveError([str(m) for errors in form.errors.values() for m in errors])
         services.occurrence_move(occurrence=occurrence, starts_local=form.cleaned_data["starts_local"].replace(tzinfo=None),
-                                 ends_local=form.cleaned_data["ends_local"].replace(tzinfo=None))
+                                 ends_local=form.cleaned_data["ends_local"].replace(tzinfo=None), by=self.request.user)
         messages.success(self.request, _("Đã dời buổi live; người đăng ký sẽ được nhắc theo giờ mới."))
 
 
@@ -203,13 +203,14 @@ class OwnFeaturedView(LiveAdminView):
 
 
 class ReportView(LiveAdminView):
-    """Orders, units and GMV attributed to each occurrence against the caps; `?format=csv`."""
+    """Orders, units and GMV attributed to each occurrence against the caps; `?format=csv`. A
+    featured producer gets only its own rows (the service scopes the report to `by`)."""
 
     template_name = "livestreams/admin/report.html"
     page_title = _("Báo cáo phiên livestream")
 
     def get(self, request, pk):
-        report = services.session_report(session=self.session_or_404(pk))
+        report = services.session_report(session=self.session_or_404(pk), by=request.user)
         if request.GET.get("format") == "csv":
             response = HttpResponse(session_report_csv(report=report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="bao-cao-livestream-{pk}.csv"'

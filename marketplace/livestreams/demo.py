@@ -75,6 +75,7 @@ def load_demo_livestreams(*, stdout=None) -> int:
             links={"facebook": "https://www.facebook.com/", "own": ""}, description=description, venue=venue, rrule=rrule,
         )
         try:
+            # The first superuser is recorded as creator; with none, the loader acts as the system.
             live_session_save(data=data, schedule=True, by=verifier)
         except LiveError as error:  # the demo must not stop the rest of load_demo
             if stdout is not None:

@@ -187,7 +187,7 @@ def _world(subscribers: int):
     start = to_local(timezone.now() + dt.timedelta(hours=23)).replace(tzinfo=None, second=0, microsecond=0)
     session = services.live_session_save(data=services.SessionData(
         title="Phiên live thử tải", commune_id=commune.pk, starts_local=start, ends_local=start + dt.timedelta(hours=2),
-        host_ids=[host.pk], links={"facebook": "https://www.facebook.com/cho-ocop/live"}), schedule=True)
+        host_ids=[host.pk], links={"facebook": "https://www.facebook.com/cho-ocop/live"}), schedule=True, by=None)
     Subscription.objects.bulk_create(
         [Subscription(session=session, email=f"khach{n:06d}@example.vn", confirmed_at=timezone.now()) for n in range(subscribers)],
         batch_size=2000)

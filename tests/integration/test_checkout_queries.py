@@ -52,7 +52,7 @@ def live_occurrence(commune, sku):
     session = live.live_session_save(data=live.SessionData(
         title="Chợ phiên Gia Phú online", commune_id=commune.pk, starts_local=start, ends_local=start + dt.timedelta(hours=2),
         host_ids=[host.pk], featured=[live.FeaturedData(sku_id=sku.pk, live_price_vnd=99000, cap_total=5, cap_per_buyer=2)],
-        links={"tiktok": "https://www.tiktok.com/@giaphu/live", "own": ""}, venue="Nhà văn hoá thôn 3"), schedule=True)
+        links={"tiktok": "https://www.tiktok.com/@giaphu/live", "own": ""}, venue="Nhà văn hoá thôn 3"), schedule=True, by=None)
     return open_window(session.occurrences.get())
 
 

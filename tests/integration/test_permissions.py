@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from connectors.models import Connection
@@ -52,6 +53,11 @@ MATRIX = {
     "cancel_occurrence_s": {"operator", "editor_a", "producer_p1"},
     "set_p2_featured_price_in_s": {"producer_p2"},
     "p2_leaves_s": {"producer_p2"},
+    # S's report (page and CSV): every row for its managers, only its own rows for P2.
+    "report_shows_p1_rows_of_s": {"operator", "editor_a", "producer_p1"},
+    "report_csv_shows_p1_rows_of_s": {"operator", "editor_a", "producer_p1"},
+    "report_shows_p2_rows_of_s": {"operator", "editor_a", "producer_p1", "producer_p2"},
+    "report_csv_shows_p2_rows_of_s": {"operator", "editor_a", "producer_p1", "producer_p2"},
     # Platform connections: an editor sets their commune's key, never the address it is sent to.
     "set_connection_base_url_a": {"operator"},
 }
@@ -233,6 +239,16 @@ def p2_leaves(client, world) -> bool:
         not session.featured.filter(sku=world.p2_sku).exists()
 
 
+def report_shows(client, world, sku, csv: bool = False) -> bool:
+    """Whether S's report (page or CSV) opens for the user and has a row for `sku`."""
+    url = f"/admin/livestreams/{world.session.pk}/report/" + ("?format=csv" if csv else "")
+    response = client.get(url)
+    if is_denied(response):
+        return False
+    assert response.status_code == 200, (url, response.status_code)
+    return sku.code in response.content.decode("utf-8-sig")
+
+
 def set_connection_base_url(client, world) -> bool:
     url = "https://api.37nghean.example.vn/"
     client.post("/admin/connectors/connections/", {"platform": "nghean37", "account": "02923", "secret": "khoa-xa-a-12345678",
@@ -268,6 +284,10 @@ ACTIONS = {
     "cancel_occurrence_s": cancel_occurrence,
     "set_p2_featured_price_in_s": set_p2_featured_price,
     "p2_leaves_s": p2_leaves,
+    "report_shows_p1_rows_of_s": lambda c, w: report_shows(c, w, w.p1_sku),
+    "report_csv_shows_p1_rows_of_s": lambda c, w: report_shows(c, w, w.p1_sku, csv=True),
+    "report_shows_p2_rows_of_s": lambda c, w: report_shows(c, w, w.p2_sku),
+    "report_csv_shows_p2_rows_of_s": lambda c, w: report_shows(c, w, w.p2_sku, csv=True),
     "set_connection_base_url_a": set_connection_base_url,
 }
 
@@ -282,3 +302,63 @@ def test_permission_matrix(client, world, role, action):
 
 def test_matrix_covers_every_action():
     assert set(ACTIONS) == set(MATRIX)
+
+
+# The services themselves refuse whoever may not manage S (`by`); `by=None` is the system.
+MANAGERS_OF_S = {"operator", "editor_a", "producer_p1"}
+
+
+def _save_renamed(world, by):
+    session, start = LiveSession.objects.get(pk=world.session.pk), _local(days=2)  # world.session is shared: not changed
+    data = live.SessionData(
+        title="Phiên đã bị đổi", commune_id=session.commune_id, starts_local=start, ends_local=start + dt.timedelta(hours=2),
+        host_ids=list(session.hosts.values_list("pk", flat=True)), venue=session.venue,
+        featured=[live.FeaturedData(world.p1_sku.pk, 90000, 5, 2)])
+    live.live_session_save(data=data, session=session, schedule=True, by=by)
+    return LiveSession.objects.get(pk=session.pk).title == "Phiên đã bị đổi"
+
+
+def _move(world, by):
+    occurrence, start = world.session.occurrences.get(), _local(days=3)
+    live.occurrence_move(occurrence=occurrence, starts_local=start, ends_local=start + dt.timedelta(hours=1), by=by)
+    return Occurrence.objects.get(pk=occurrence.pk).moved_from is not None
+
+
+def _cancel_occurrence(world, by):
+    occurrence = world.session.occurrences.get()
+    live.occurrence_cancel(occurrence=occurrence, reason="x", by=by)
+    return Occurrence.objects.get(pk=occurrence.pk).status == Occurrence.Status.CANCELLED
+
+
+def _cancel_session(world, by):
+    live.live_session_cancel(session=LiveSession.objects.get(pk=world.session.pk), reason="x", by=by)
+    return LiveSession.objects.get(pk=world.session.pk).state == LiveSession.State.CANCELLED
+
+
+SESSION_SERVICES = {"save": _save_renamed, "move": _move, "cancel_occurrence": _cancel_occurrence,
+                    "cancel_session": _cancel_session}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES + ["system"])
+@pytest.mark.parametrize("service", list(SESSION_SERVICES))
+def test_session_services_ask_who_acts(world, role, service):
+    by = None if role == "system" else (world.users[role] or AnonymousUser())
+    if role == "system" or role in MANAGERS_OF_S:
+        assert SESSION_SERVICES[service](world, by) is True
+        return
+    with pytest.raises(live.LiveNotAllowed):
+        SESSION_SERVICES[service](world, by)
+    session = LiveSession.objects.get(pk=world.session.pk)
+    assert session.title == "Chợ phiên Gia Phú" and session.state == LiveSession.State.SCHEDULED
+    assert session.occurrences.get().status == Occurrence.Status.SCHEDULED and session.occurrences.get().moved_from is None
+
+
+@pytest.mark.django_db
+def test_planning_a_new_session_needs_a_planner(world):
+    start = _local(days=4)
+    data = live.SessionData(title="Phiên mới", commune_id=world.session.commune_id, starts_local=start,
+                            ends_local=start + dt.timedelta(hours=1))
+    with pytest.raises(live.LiveNotAllowed):
+        live.live_session_save(data=data, by=AnonymousUser())
+    assert live.live_session_save(data=data, by=world.users["editor_a"]).created_by == world.users["editor_a"]

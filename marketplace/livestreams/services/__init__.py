@@ -8,8 +8,14 @@
   subscriber and occurrence.
 - `reports`: orders, units and GMV attributed to a session.
 The live price itself is in `marketplace.livestreams.pricing`, which checkout calls.
+
+Services that change a session as a whole (`live_session_save`, `occurrence_move`,
+`occurrence_cancel`, `live_session_cancel`) and the report take a keyword-only `by`, the acting
+user, and ask `marketplace.livestreams.access` themselves: a user who may not manage the session
+gets `LiveNotAllowed` (a PermissionDenied: 403), the report only their own rows. `by=None` is the
+system (beat tasks, the demo and data loaders); views always pass `request.user`.
 """
-from .errors import LiveError
+from .errors import LiveError, LiveNotAllowed
 from .featured import live_session_featured_set, live_session_leave
 from .holds import holds_place, holds_return, windows_tick
 from .hosts import host_save, host_verify
@@ -20,7 +26,7 @@ from .schedule import Conflict, FeaturedData, SessionData, live_session_check, l
 from .subscriptions import subscription_cancel, subscription_confirm, subscription_create, subscription_for_confirmation
 
 __all__ = [
-    "Conflict", "FeaturedData", "LiveError", "SessionData", "SessionReport", "holds_place", "holds_return",
+    "Conflict", "FeaturedData", "LiveError", "LiveNotAllowed", "SessionData", "SessionReport", "holds_place", "holds_return",
     "host_save", "host_verify", "live_session_cancel", "live_session_check", "live_session_conflicts",
     "live_session_featured_set", "live_session_leave", "live_session_save",
     "occurrence_cancel", "occurrence_move", "reminders_due", "reminders_send", "session_report", "session_report_csv",

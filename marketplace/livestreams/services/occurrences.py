@@ -11,11 +11,13 @@ from django.utils.translation import gettext as _
 from ..models import LiveSession, Occurrence
 from ..recurrence import to_utc
 from .errors import LiveError
-from .schedule import ACTIVE, live_session_conflicts
+from .schedule import ACTIVE, live_session_conflicts, manager_or_raise
 
 
-def occurrence_move(*, occurrence: Occurrence, starts_local: dt.datetime, ends_local: dt.datetime) -> Occurrence:
-    """Move one future occurrence (subscribers are reminded at the new time)."""
+def occurrence_move(*, occurrence: Occurrence, starts_local: dt.datetime, ends_local: dt.datetime, by) -> Occurrence:
+    """Move one future occurrence (subscribers are reminded at the new time). `by` must manage
+    the session (`manager_or_raise`; None is the system)."""
+    manager_or_raise(by=by, session=occurrence.session)
     start, end = to_utc(starts_local), to_utc(ends_local)
     errors = []
     if occurrence.status != Occurrence.Status.SCHEDULED or occurrence.starts_at <= timezone.now():
@@ -42,23 +44,35 @@ def occurrence_move(*, occurrence: Occurrence, starts_local: dt.datetime, ends_l
     return occurrence
 
 
-def occurrence_cancel(*, occurrence: Occurrence, reason: str = "") -> Occurrence:
-    """Cancel one occurrence: held units go back to stock; subscribers get one notice."""
-    from .holds import holds_return
-
+def occurrence_cancel(*, occurrence: Occurrence, reason: str = "", by) -> Occurrence:
+    """Cancel one occurrence: held units go back to stock; subscribers get one notice. `by` must
+    manage the session (`manager_or_raise`; None is the system)."""
+    manager_or_raise(by=by, session=occurrence.session)
     with transaction.atomic():
-        Occurrence.objects.filter(pk=occurrence.pk, status__in=ACTIVE).update(
-            status=Occurrence.Status.CANCELLED, cancel_reason=reason.strip()[:255], cancelled_at=timezone.now())
-        holds_return(occurrence_id=occurrence.pk)
+        _cancel(occurrence, reason)
         _session_state_refresh(occurrence.session_id)
     occurrence.refresh_from_db()
     return occurrence
 
 
-def live_session_cancel(*, session: LiveSession, reason: str = "") -> LiveSession:
+def _cancel(occurrence: Occurrence, reason: str) -> None:
+    from .holds import holds_return
+
+    Occurrence.objects.filter(pk=occurrence.pk, status__in=ACTIVE).update(
+        status=Occurrence.Status.CANCELLED, cancel_reason=reason.strip()[:255], cancelled_at=timezone.now())
+    holds_return(occurrence_id=occurrence.pk)
+
+
+def live_session_cancel(*, session: LiveSession, reason: str = "", by) -> LiveSession:
+    """Cancel the session and every showing still to come. `by` must manage the session
+    (`manager_or_raise`; None is the system)."""
+    manager_or_raise(by=by, session=session)
     with transaction.atomic():
-        for occurrence in session.occurrences.filter(status__in=ACTIVE):
-            occurrence_cancel(occurrence=occurrence, reason=reason)
+        active = list(session.occurrences.filter(status__in=ACTIVE))
+        for occurrence in active:
+            _cancel(occurrence, reason)
+        if active:  # a series that already had showings ends rather than being cancelled
+            _session_state_refresh(session.pk)
         LiveSession.objects.filter(pk=session.pk).exclude(state=LiveSession.State.ENDED).update(
             state=LiveSession.State.CANCELLED, cancel_reason=reason.strip()[:255])
     session.refresh_from_db()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from marketplace import spreadsheets
 
+from .. import access
 from ..models import LiveSale, LiveSession, OccurrenceHold
 from ..recurrence import to_local
 
@@ -29,13 +30,23 @@ def _blank(occurrence, sku_code: str, product: str) -> dict:
             "sold_live": 0, "returned": 0, "orders": set(), "units": 0, "units_live_price": 0, "gmv_vnd": 0}
 
 
-def session_report(*, session: LiveSession) -> SessionReport:
+def session_report(*, session: LiveSession, by) -> SessionReport:
     """One row per occurrence and featured SKU (plus any other SKU bought through the session's
-    link). Cancelled orders are left out of orders, units and GMV."""
+    link). Cancelled orders are left out of orders, units and GMV.
+
+    The session's managers (and the system, `by=None`) see every row; a producer merely featured
+    in it sees only its own producers' rows, and totals over those rows alone: other producers'
+    orders and revenue are theirs."""
     from marketplace.orders.models import Order
 
     occurrences = list(session.occurrences.order_by("starts_at", "pk"))
-    featured = list(session.featured.select_related("sku__product"))
+    featured = session.featured.select_related("sku__product")
+    sales = LiveSale.objects.filter(occurrence__session=session).exclude(order__fulfilment_status=Order.Fulfilment.CANCELLED)
+    if by is not None and not access.can_manage(by, session):
+        own = access.own_producer_ids_in(by, session)
+        featured = featured.filter(sku__product__producer_id__in=own)
+        sales = sales.filter(sku__product__producer_id__in=own)
+    featured = list(featured)
     holds = {(h.occurrence_id, h.featured_id): h for h in OccurrenceHold.objects.filter(occurrence__session=session)}
     rows: dict[tuple[int, int], dict] = {}
     for occurrence in occurrences:
@@ -46,7 +57,6 @@ def session_report(*, session: LiveSession) -> SessionReport:
             if hold:
                 row.update(held=hold.held, sold_live=hold.sold, returned=hold.returned)
     by_pk = {o.pk: o for o in occurrences}
-    sales = LiveSale.objects.filter(occurrence__session=session).exclude(order__fulfilment_status=Order.Fulfilment.CANCELLED)
     for sale in sales.select_related("sku__product"):
         key = (sale.occurrence_id, sale.sku_id)
         row = rows.get(key) or rows.setdefault(key, _blank(by_pk[sale.occurrence_id], sale.sku.code, sale.sku.product.name))

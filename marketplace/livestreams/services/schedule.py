@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from marketplace.catalog.models import Producer, Sku
 
+from .. import access
 from ..models import FeaturedProduct, Host, LiveSession, Occurrence, StreamLink
 from ..recurrence import RecurrenceError, expand, to_local, to_utc
-from .errors import LiveError
+from .errors import LiveError, LiveNotAllowed
 
 ACTIVE = (Occurrence.Status.SCHEDULED, Occurrence.Status.LIVE)
 
@@ -229,9 +230,11 @@ def live_session_conflicts(
 
 
 # -- saving -------------------------------------------------------------------------------------
-def live_session_save(*, data: SessionData, session: LiveSession | None = None, schedule: bool = False, by=None) -> LiveSession:
+def live_session_save(*, data: SessionData, session: LiveSession | None = None, schedule: bool = False, by) -> LiveSession:
     """Create or update a session; with `schedule`, also check hosts and conflicts and materialise
-    its occurrences. All or nothing: raises LiveError listing every problem, saving nothing."""
+    its occurrences. All or nothing: raises LiveError listing every problem, saving nothing.
+    `by` creates it (and is its creator) or must manage it (`manager_or_raise`)."""
+    manager_or_raise(by=by, session=session)
     if session is not None:
         editable_or_raise(session)
     # A scheduled session stays scheduled: every save of it is checked as fully as scheduling.
@@ -253,6 +256,20 @@ def live_session_save(*, data: SessionData, session: LiveSession | None = None, 
         if session.state == LiveSession.State.SCHEDULED:
             _occurrences_sync(session, intervals)
     return session
+
+
+def manager_or_raise(*, by, session: LiveSession | None) -> None:
+    """Refuse (LiveNotAllowed) when `by` may not change `session` as a whole: only its creator,
+    its commune's editors and operators may (`access.can_manage`); a new session needs someone
+    who may plan sessions. `by=None` is the system itself (beat tasks, the demo and data loaders),
+    which no request can be: views always pass the signed-in user, anonymous included."""
+    if by is None:
+        return
+    if session is None:
+        if not access.can_plan(by):
+            raise LiveNotAllowed(_("Bạn không có quyền lên kế hoạch phiên live."))
+    elif not access.can_manage(by, session):
+        raise LiveNotAllowed()
 
 
 def editable_or_raise(session: LiveSession) -> None:

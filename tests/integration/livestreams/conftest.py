@@ -46,7 +46,7 @@ def plan(commune, host, sku):
             links={"tiktok": "https://www.tiktok.com/@giaphu/live", "own": ""}, venue="Nhà văn hoá thôn 3",
         )
         data.update(overrides)
-        return services.live_session_save(data=services.SessionData(**data), schedule=schedule)
+        return services.live_session_save(data=services.SessionData(**data), schedule=schedule, by=None)
 
     return make
 

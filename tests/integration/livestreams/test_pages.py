@@ -63,7 +63,7 @@ def test_session_page_in_the_window(client, plan):
 def test_ics_feeds_parse(client, plan, commune, sku):
     start = local_in(days=2).replace(hour=19, minute=0)
     session = plan(starts_local=start, ends_local=start.replace(hour=21), rrule="FREQ=WEEKLY;COUNT=3")
-    services.occurrence_cancel(occurrence=session.occurrences.order_by("index").last())
+    services.occurrence_cancel(occurrence=session.occurrences.order_by("index").last(), by=None)
     response = client.get(reverse("livestreams:commune-ics", args=[commune.code]))
     assert response["Content-Type"].startswith("text/calendar")
     events = Calendar.from_ical(response.content).walk("VEVENT")
@@ -105,7 +105,7 @@ def test_report_and_csv(client, admin_client, plan, sku, make_listing):
     assert client.post(reverse("orders:checkout"), checkout_form(FORM, phone="0912 000 003")).status_code == 302  # via the link
     close_window(occurrence)
     services.windows_tick()
-    report = services.session_report(session=occurrence.session)
+    report = services.session_report(session=occurrence.session, by=None)
     assert report.totals == {"cap_total": 5, "held": 5, "sold_live": 4, "returned": 1, "units": 5, "units_live_price": 4,
                              "gmv_vnd": 4 * 99000 + 50000, "orders": 3}
     url = reverse("livestreams_admin_report", args=[occurrence.session_id])
@@ -115,6 +115,36 @@ def test_report_and_csv(client, admin_client, plan, sku, make_listing):
     assert rows[0][0] == "Buổi" and rows[-1][0] == "Tổng"
     assert rows[-1][5:] == ["5", "5", "4", "1", "3", "5", "4", str(4 * 99000 + 50000)]
     assert len(rows) == 4  # header, the featured SKU, the SKU bought via the link, totals
+
+
+def test_report_shows_a_featured_producer_only_its_own_rows(client, plan, sku, commune, producer_page):
+    """A producer featured in a session (not its manager) sees its own orders, units and revenue
+    there, never another producer's; the session's managers still see every row."""
+    cms_services.roles_setup()
+    other_page = factories.producer_page(commune=commune, name="HTX Mận hậu thử")
+    other = factories.listing(producer_page=other_page, price_vnd=60000, stock=5).product.skus.get()
+    session = plan(featured=[services.FeaturedData(sku.pk, 99000, 5, 2), services.FeaturedData(other.pk, 50000, 3, 1)])
+    occurrence = open_window(session.occurrences.get())
+    services.windows_tick()
+    assert buy(client, sku, 2, phone="0912 000 001").status_code == 302
+    assert buy(client, other, 1, phone="0912 000 002").status_code == 302
+    close_window(occurrence)
+    services.windows_tick()
+    assert services.session_report(session=session, by=None).totals["gmv_vnd"] == 2 * 99000 + 50000
+    featured_user = factories.UserFactory(username="nsx.rieng")
+    producer_page.producer.users.add(featured_user)
+    cms_services.producer_page_setup(producer_page=producer_page)
+    report = services.session_report(session=session, by=featured_user)
+    assert [row["sku"] for row in report.rows] == [sku.code]
+    assert report.totals == {"cap_total": 5, "held": 5, "sold_live": 2, "returned": 3, "units": 2, "units_live_price": 2,
+                             "gmv_vnd": 2 * 99000, "orders": 1}
+    client.force_login(featured_user)
+    url = reverse("livestreams_admin_report", args=[session.pk])
+    html = client.get(url).content.decode()
+    assert "198.000 ₫" in html and other.code not in html and other.product.name not in html
+    rows = list(csv.reader(io.StringIO(client.get(url, {"format": "csv"}).content.decode("utf-8-sig"))))
+    assert [row[3] for row in rows[1:-1]] == [sku.code]
+    assert rows[-1][5:] == ["5", "5", "2", "3", "1", "2", "2", str(2 * 99000)]
 
 
 def test_admin_plans_with_conflicts_shown_before_saving(admin_client, plan, host, sku, commune):

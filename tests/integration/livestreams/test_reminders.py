@@ -101,7 +101,7 @@ def test_a_moved_occurrence_reminds_at_the_new_time(occurrence):
     services.reminders_send(occurrence_id=occurrence.pk, kind=kind_for(1440), scheduled_start=occurrence.starts_at)
     old_start = occurrence.starts_at
     new_local = local_in(hours=30)
-    services.occurrence_move(occurrence=occurrence, starts_local=new_local, ends_local=new_local + dt.timedelta(hours=2))
+    services.occurrence_move(occurrence=occurrence, starts_local=new_local, ends_local=new_local + dt.timedelta(hours=2), by=None)
     occurrence.refresh_from_db()
     # A task enqueued for the old time before the move sends nothing.
     assert services.reminders_send(occurrence_id=occurrence.pk, kind=kind_for(1440), scheduled_start=old_start) == 0
@@ -117,7 +117,7 @@ def test_a_moved_occurrence_reminds_at_the_new_time(occurrence):
 def test_a_cancelled_occurrence_sends_one_notice(occurrence):
     services.reminders_send(occurrence_id=occurrence.pk, kind=kind_for(1440), scheduled_start=occurrence.starts_at)
     mail.outbox.clear()
-    services.occurrence_cancel(occurrence=occurrence, reason="Mưa bão")
+    services.occurrence_cancel(occurrence=occurrence, reason="Mưa bão", by=None)
     [due] = services.reminders_due()
     assert due.kind == CANCELLED
     tasks.reminders_dispatch()

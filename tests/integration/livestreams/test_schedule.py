@@ -132,17 +132,19 @@ def test_move_and_cancel_one_occurrence(plan, host):
     session = plan(starts_local=start, ends_local=start + dt.timedelta(hours=2), rrule="FREQ=DAILY;COUNT=3")
     first, second, third = session.occurrences.order_by("index")
     with pytest.raises(services.LiveError) as error:  # onto the next day's occurrence of the same host
-        services.occurrence_move(occurrence=first, starts_local=start + dt.timedelta(days=1), ends_local=start + dt.timedelta(days=1, hours=1))
+        services.occurrence_move(occurrence=first, starts_local=start + dt.timedelta(days=1),
+                                 ends_local=start + dt.timedelta(days=1, hours=1), by=None)
     assert "Trùng lịch" in error.value.message
-    moved = services.occurrence_move(occurrence=first, starts_local=start + dt.timedelta(hours=3), ends_local=start + dt.timedelta(hours=5))
+    moved = services.occurrence_move(occurrence=first, starts_local=start + dt.timedelta(hours=3),
+                                     ends_local=start + dt.timedelta(hours=5), by=None)
     assert moved.moved_from is not None and moved.starts_at - moved.moved_from == dt.timedelta(hours=3)
-    services.occurrence_cancel(occurrence=second, reason="Mưa bão")
+    services.occurrence_cancel(occurrence=second, reason="Mưa bão", by=None)
     second.refresh_from_db()
     third.refresh_from_db()
     assert second.status == Occurrence.Status.CANCELLED and second.cancelled_at and third.status == Occurrence.Status.SCHEDULED
     with pytest.raises(services.LiveError):
-        services.occurrence_move(occurrence=second, starts_local=start, ends_local=start + dt.timedelta(hours=1))
-    services.live_session_cancel(session=session, reason="Thôi")
+        services.occurrence_move(occurrence=second, starts_local=start, ends_local=start + dt.timedelta(hours=1), by=None)
+    services.live_session_cancel(session=session, reason="Thôi", by=None)
     session.refresh_from_db()
     assert session.state == LiveSession.State.CANCELLED
     assert not session.occurrences.filter(status=Occurrence.Status.SCHEDULED).exists()
@@ -156,7 +158,7 @@ def test_rescheduling_keeps_occurrence_ids_and_cancels_the_extra(plan):
                                 ends_local=start + dt.timedelta(hours=3), host_ids=list(session.hosts.values_list("pk", flat=True)),
                                 featured=[services.FeaturedData(f.sku_id, f.live_price_vnd, f.cap_total, f.cap_per_buyer)
                                           for f in session.featured.all()], rrule="FREQ=DAILY;COUNT=2", venue=session.venue)
-    services.live_session_save(data=data, session=session, schedule=True)
+    services.live_session_save(data=data, session=session, schedule=True, by=None)
     rows = list(session.occurrences.order_by("index"))
     assert [o.pk for o in rows] == ids
     assert [o.status for o in rows] == ["scheduled", "scheduled", "cancelled"]
