@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Sku
+from marketplace.orders import dispatches as order_dispatches
 from marketplace.orders import signals as order_signals
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderTransition, PaymentMethod
 from marketplace.orders.services import TransitionError, order_transition
@@ -155,6 +156,7 @@ def _checkout_create(row: PlatformOrder, order: RemoteOrder, skus, quantities, p
         total += subtotal
     checkout.total_vnd = total
     checkout.save(update_fields=["total_vnd"])
+    order_dispatches.checkout_notices_record(checkout=checkout)  # the producer's notice commits with the orders
     transaction.on_commit(lambda: order_signals.checkout_placed.send(sender=Checkout, checkout=checkout))
     return checkout
 
@@ -260,8 +262,8 @@ def _locked_attention_order(order_id: int) -> PlatformOrder:
 def attention_order_retry(*, order_id: int) -> RetryResult:
     """Take an order needing attention again with the import's own rule against today's
     catalogue (after a restock or a corrected SKU code). On success it is imported exactly as
-    the import would have done it (checkout, orders, stock held, the producer told through
-    `checkout_placed`), and its acknowledgement is sent after the commit (or by the next import).
+    the import would have done it (checkout, orders, stock held, the producer's notice
+    recorded with them), and its acknowledgement is sent after the commit (or by the next import).
     On failure the stored reason is brought up to date."""
     with transaction.atomic():
         row = _locked_attention_order(order_id)

@@ -65,7 +65,8 @@ def queue(*, key: str, recipient: Recipient, template: str, context: dict, chann
 
 
 def dispatch(*, key: str, task, args: list) -> None:
-    """Run a notice task durably, once per key (see services.dispatch_record)."""
+    """Run a notice task durably: call it inside the transaction of the change it tells about
+    (see services.dispatch_record)."""
     from .services import dispatch_record
 
     dispatch_record(key=key, task=task, args=args)

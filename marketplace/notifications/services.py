@@ -84,15 +84,17 @@ def _failed(notification_id: int, error: Exception) -> None:
         status=Notification.Status.FAILED if gave_up else Notification.Status.PENDING)
 
 
-def dispatch_record(*, key: str, task, args: Sequence) -> bool:
-    """Record a notice task under `key`, then enqueue it after commit (the task calls
-    `dispatch_done` when it has finished). False when the key was recorded before."""
+def dispatch_record(*, key: str, task, args: Sequence) -> None:
+    """Record a notice task under `key` in the caller's transaction, then enqueue it after commit
+    (the task calls `dispatch_done` when it has finished).
+
+    One insert that skips a key recorded before (no lookup and savepoint first: this runs inside
+    checkouts and payments). Such a key's task is enqueued once more, which sends nothing twice:
+    a notice task must be idempotent anyway, since the sweep runs it again when it seems lost."""
     now = timezone.now()
-    _row, created = Dispatch.objects.get_or_create(key=key, defaults={
-        "task": task.name, "args": list(args), "created_at": now, "due_at": now + _sweep_after()})
-    if created:
-        transaction.on_commit(lambda: task.apply_async(args=list(args), kwargs={"dispatch_key": key}), robust=True)
-    return created
+    Dispatch.objects.bulk_create([Dispatch(key=key, task=task.name, args=list(args), created_at=now,
+                                           due_at=now + _sweep_after())], ignore_conflicts=True)
+    transaction.on_commit(lambda: task.apply_async(args=list(args), kwargs={"dispatch_key": key}), robust=True)
 
 
 def dispatch_done(*, key: str) -> None:

@@ -10,4 +10,4 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # The Celery app autodiscovers only the catalogue's tasks; importing ours here registers
         # them in every process that sets Django up (web, worker, beat).
-        from . import receivers, tasks  # noqa: F401 - receivers connect the notification tasks
+        from . import tasks  # noqa: F401

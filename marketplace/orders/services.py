@@ -23,7 +23,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import AdminUnit, Producer, Sku
 from marketplace.livestreams import pricing as live_pricing
 
-from . import signals
+from . import dispatches, signals
 from .models import Checkout, Order, OrderLine, OrderTransition, PaymentMethod
 from .selectors import checkout_by_key
 from .states import FULFILMENT_MOVES, PAYMENT_MOVES
@@ -225,6 +225,7 @@ def _checkout_place(
                                            window=window, lines=order_lines)
             if session is not None:
                 _cart_empty_now(session=session)
+            dispatches.checkout_notices_record(checkout=checkout)
             transaction.on_commit(lambda: signals.checkout_placed.send(sender=Checkout, checkout=checkout))
     except live_pricing.LiveLimitError as error:
         raise CheckoutError(error.message) from error
@@ -357,6 +358,7 @@ def order_transition(*, order: Order, field: str, to: str, by=None, note: str = 
         locked.save()
         actor = by if by is not None and by.is_authenticated else None
         OrderTransition.objects.create(order=locked, field=field, from_state=current, to_state=to, by=actor, note=note[:255])
+        dispatches.transition_notices_record(order=locked, field=field, to_state=to)
         transaction.on_commit(lambda: signals.order_state_changed.send(
             sender=Order, order=locked, field=field, from_state=current, to_state=to, by=actor))
     return locked

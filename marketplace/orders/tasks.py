@@ -19,8 +19,9 @@ def reservations_release_expired() -> int:
 
 
 # Notifications: retried with backoff when a send failed; what was sent is not sent again. Each
-# is recorded as a notice dispatch before it is enqueued (see receivers): the beat sweep runs it
-# again if its message was lost with a worker, until it finishes and clears its record.
+# is recorded as a notice dispatch in the transaction of its order change and enqueued after the
+# commit (see dispatches): the beat sweep runs it again if it was never enqueued or its message
+# was lost with a worker, until it finishes and clears its record.
 NOTIFY_OPTIONS = {"acks_late": True, "autoretry_for": (notices.NotificationFailed,), "retry_backoff": 30,
                   "retry_backoff_max": 1800, "max_retries": 8}
 

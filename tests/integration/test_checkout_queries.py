@@ -31,11 +31,14 @@ FORM = factories.CHECKOUT_FORM
 #   session (1) · SKUs with product, producer, commune and stock (1) · commune (1) ·
 #   transaction: live window (1), stock savepoint + reserve + release (3), "any platform
 #   connection?" (1), search's outbox row for the SKU (1, one upsert: the re-index survives a
-#   lost task), checkout, order, line, transition (4) — and its BEGIN/COMMIT (2 on
-#   PostgreSQL, savepoints in a test) · session save in its own transaction (3).
+#   lost task), checkout, order, line, transition (4), the order notices' dispatch row (1,
+#   one insert: the notices commit with the orders, so a process dying after the commit
+#   cannot lose them) — and its BEGIN/COMMIT (2 on PostgreSQL, savepoints in a test) ·
+#   session save in its own transaction (3).
 # It was 23: the SKUs loaded twice, the live window three times, the order lines read back,
 # the checkout's total a separate UPDATE, and search's SKU → product lookup in the transaction.
-COD_CHECKOUT_QUERIES = 18
+# Then 18, with the dispatch row written after the commit (uncounted here, and losable).
+COD_CHECKOUT_QUERIES = 19
 
 
 @pytest.fixture
@@ -70,6 +73,7 @@ def test_cod_checkout_post_query_count(client, sku, django_assert_max_num_querie
     assert sum('FROM "catalog_sku"' in q for q in sql) == 1  # the cart's SKUs serve the checkout too
     assert sum('FROM "livestreams_occurrence"' in q for q in sql) == 1  # the live window, once
     assert not any('"orders_orderline"."id"' in q and q.startswith("SELECT") for q in sql)  # lines not read back
+    assert sum('"notifications_dispatch"' in q for q in sql) == 1  # the notices' record: one insert, no lookup
     # What is written is unchanged: one checkout with its total, one order, line and transition.
     checkout = Checkout.objects.get()
     order = Order.objects.get(checkout=checkout)

@@ -19,6 +19,7 @@ from connectors.models import PlatformOrder
 from connectors.services import orders as order_services
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Sku, Stock
+from marketplace.notifications.models import Dispatch
 from marketplace.orders import signals as order_signals
 from marketplace.orders.models import Checkout, Order, PaymentMethod
 from tests import factories
@@ -261,3 +262,13 @@ def test_simultaneous_submits_act_once(make_listing, actions):
     else:
         assert row.state == PlatformOrder.State.REJECTED and not Order.objects.exists()
         assert (stock.on_hand, stock.reserved) == (5, 0)
+
+
+@pytest.mark.django_db
+def test_an_imported_order_records_the_producers_notice_with_the_order(synced, platforms, django_capture_on_commit_callbacks):
+    platforms.postmart.add_order([("GP-T-001", 2)])
+    with django_capture_on_commit_callbacks(execute=False):  # the process dies right after the commit
+        platforms.import_orders()
+    checkout = Checkout.objects.get()
+    row = Dispatch.objects.get(key=f"orders:checkout:{checkout.pk}:placed")  # the sweep sends it
+    assert row.task == "marketplace.orders.tasks.checkout_placed_notify" and row.args == [checkout.pk]
