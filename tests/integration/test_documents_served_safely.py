@@ -70,3 +70,12 @@ def test_other_media_is_still_served(client, settings):
     (settings.MEDIA_ROOT / "original_images").mkdir(parents=True)
     (settings.MEDIA_ROOT / "original_images" / "anh.png").write_bytes(b"\x89PNG")
     assert client.get("/media/original_images/anh.png").status_code == 200
+
+
+def test_nor_kept_for_later_when_another_field_fails(client, operator):
+    from wagtail.models import UploadedFile
+
+    response = client.post("/admin/documents/multiple/add/", {
+        "files[]": SimpleUploadedFile("trang.html", SCRIPT_PAGE), "title": ""})
+    assert response.json()["success"] is False
+    assert not UploadedFile.objects.exists() and not Document.objects.exists()
