@@ -9,7 +9,9 @@ dropped, the EXIF orientation is applied to the pixels first, and a file that me
 be an image never reaches storage.
 
 Used for every admin upload (add, replace, multiple upload, chooser upload) through
-WAGTAILIMAGES_IMAGE_FORM_BASE.
+WAGTAILIMAGES_IMAGE_FORM_BASE. The one upload that escapes the form, a multiple upload Wagtail
+keeps as an UploadedFile because another field failed, is re-encoded as it is stored
+(cms.receivers.on_upload_kept_for_later).
 """
 from __future__ import annotations
 

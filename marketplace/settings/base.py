@@ -213,6 +213,13 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = int(os.environ.get("WAGTAILIMAGES_MAX_IMAGE_PIX
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILIMAGES_MAX_UPLOAD_SIZE", str(10 * 1024 * 1024)))
 WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.images.ImageForm"
 WAGTAILDOCS_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILDOCS_MAX_UPLOAD_SIZE", str(20 * 1024 * 1024)))
+# Documents are the communes' paperwork, never pages: an HTML or SVG "document" served from our
+# origin would be stored XSS. Only these extensions are accepted, every document is served
+# through Wagtail's view (also with a storage that has URLs) as a download with a no-script CSP,
+# and /media/documents/ is not served (marketplace.views.media).
+WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ods", "odt", "csv", "txt", "jpg", "jpeg", "png"]
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_WORKFLOW_ENABLED = True
 

@@ -113,3 +113,65 @@ def test_documents_have_a_size_cap(client, operator, settings):
     response = client.post("/admin/documents/add/", {
         "title": "x", "file": SimpleUploadedFile("x.pdf", b"%PDF-1.4\n" + b"0" * 4096), "collection": 1})
     assert response.status_code == 200 and not Document.objects.exists()
+
+
+def assert_stored_without_metadata(image) -> None:
+    with image.open_file() as stored_file:
+        stored = PILImage.open(io.BytesIO(stored_file.read()))
+        assert stored.format == "JPEG" and stored.size == (48, 64)
+        assert not stored.getexif() and "comment" not in stored.info
+    assert (image.width, image.height) == (48, 64)
+
+
+def test_a_multiple_upload_kept_for_later_is_re_encoded_before_it_is_stored(client, operator, settings):
+    """When a field other than the file fails (here the title), Wagtail keeps the upload as an
+    UploadedFile and builds the image from it later, outside the image form."""
+    from wagtail.models import UploadedFile
+
+    response = client.post("/admin/images/multiple/add/", {"files[]": SimpleUploadedFile("ong.jpg", gps_jpeg()), "title": ""})
+    upload_id = response.json()["uploaded_file_id"]
+    kept = UploadedFile.objects.get(pk=upload_id)
+    with kept.file.open() as kept_file:  # already clean while it waits, e.g. under /media/
+        assert not PILImage.open(io.BytesIO(kept_file.read())).getexif()
+    response = client.post(
+        f"/admin/images/multiple/create_from_uploaded_image/{upload_id}/",
+        {f"uploaded-image-{upload_id}-title": "Ong A", f"uploaded-image-{upload_id}-collection": 1})
+    assert response.json()["success"] is True, response.json()
+    assert_stored_without_metadata(Image.objects.get())
+    assert not UploadedFile.objects.exists()
+
+
+def test_the_normal_multiple_upload_re_encodes_once(client, operator, monkeypatch):
+    from cms import images
+
+    calls = []
+    real = images.image_reencode
+    monkeypatch.setattr(images, "image_reencode", lambda **kwargs: calls.append(1) or real(**kwargs))
+    response = client.post("/admin/images/multiple/add/", {"files[]": SimpleUploadedFile("ong.jpg", gps_jpeg())})
+    assert response.json()["success"] is True and "image_id" in response.json()
+    assert_stored_without_metadata(Image.objects.get())
+    assert len(calls) == 1
+
+
+def test_replacing_an_images_file_re_encodes_the_new_file(client, operator):
+    assert upload(client, "cu.png", _png()).status_code == 302
+    image = Image.objects.get()
+    response = client.post(f"/admin/images/{image.pk}/", {
+        "title": "Ong A", "file": SimpleUploadedFile("ong.jpg", gps_jpeg()), "collection": 1})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    image.refresh_from_db()
+    assert_stored_without_metadata(image)
+
+
+def test_the_chooser_upload_re_encodes_too(client, operator):
+    response = client.post("/admin/images/chooser/create/", {
+        "image-chooser-upload-title": "Ong A", "image-chooser-upload-collection": 1,
+        "image-chooser-upload-file": SimpleUploadedFile("ong.jpg", gps_jpeg())})
+    assert response.status_code == 200 and response.json()["step"] == "chosen", response.content.decode()[:2000]
+    assert_stored_without_metadata(Image.objects.get())
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (8, 8), "blue").save(out, format="PNG")
+    return out.getvalue()
