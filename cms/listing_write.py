@@ -168,16 +168,18 @@ def _let_others_write() -> None:
 
 def _commit_point(plan, categories: dict[str, Category], new_pages: list[int], new_products: list[int]) -> None:
     """Existing products' changes, then the new ones go live: one transaction."""
+    changed = [p for p in plan.products if not p.is_new and p.is_changed]
     with transaction.atomic():
-        for product_plan in plan.products:
-            if not product_plan.is_new and product_plan.is_changed:
-                _apply_existing(product_plan, categories)
+        for product_plan in changed:
+            _apply_existing(product_plan, categories)
         for start in range(0, len(new_pages), UNDO_CHUNK):
             Page.objects.filter(pk__in=new_pages[start:start + UNDO_CHUNK]).update(live=True)
         catalog.products_publish(product_ids=new_products)
         if new_pages:
             pagecache.bump_version()  # pages went live without Wagtail's page_published
-            page_bookkeeping.imported_pages_index_enqueue(page_ids=new_pages)
+        # Existing listings were published with the reference index's auto-update off, too.
+        edited = [p.page.pk for p in changed if p.listing_changed]
+        page_bookkeeping.imported_pages_index_enqueue(page_ids=new_pages + edited)
 
 
 def _apply_existing(plan, categories: dict[str, Category]) -> None:

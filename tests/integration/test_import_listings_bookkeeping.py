@@ -10,6 +10,7 @@ from marketplace.catalog.models import Category
 from search.backends.base import SearchQuery
 from search.models import IndexOutbox
 from search.services import search_products
+from tests import factories
 
 from .test_import_listings import GOOD, run, write
 
@@ -80,3 +81,15 @@ def test_indexing_the_pages_again_or_after_a_deletion_is_harmless(imported):
     assert imported_pages_index(page_ids=[imported.pk, imported.get_parent().pk, 10**9]) == 2
     assert ReferenceIndex.objects.count() == before
     assert [page.pk for page in Page.objects.search("Chuối sấy")].count(imported.pk) == 1
+
+
+def test_an_existing_listing_moved_to_another_category_is_referenced_from_it(db, tmp_path, make_listing,
+                                                                               django_capture_on_commit_callbacks):
+    page = make_listing(name="Miến dong", stars=None, skus=[factories.catalog.SkuData("MD-1", "gói 500g", 40000, 500)],
+                        stock=5)
+    producer = page.product.producer.name
+    with django_capture_on_commit_callbacks(execute=True):
+        run(write(tmp_path, [f"MD-1,Miến dong,,Gia vị,gói 500g,40000,5,,{producer},02923,500,"]))
+
+    spices = Category.objects.get(name="Gia vị")
+    assert ReferenceIndex.get_references_to(spices).filter(object_id=str(page.pk)).exists()
