@@ -1,9 +1,10 @@
-"""Beat tasks of the news area: scheduled publishing every minute, promotion reminders daily
-from the 20th (Vietnam time)."""
+"""Celery tasks of the CMS: beat tasks of the news area (scheduled publishing every minute,
+promotion reminders daily from the 20th, Vietnam time) and the indexing of imported pages."""
 import logging
 
 from celery import shared_task
 
+from . import page_bookkeeping
 from .articles import services
 
 logger = logging.getLogger(__name__)
@@ -26,3 +27,9 @@ def promotion_reminders() -> int:
         logger.info("promotion reminders sent to %s communes", reminded)
     return reminded
 
+
+
+@shared_task(acks_late=True)
+def index_imported_pages(page_ids: list[int]) -> int:
+    """After an import: Wagtail's admin search and reference index for its new pages."""
+    return page_bookkeeping.imported_pages_index(page_ids=page_ids)

@@ -26,7 +26,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 from marketplace import access
 from marketplace.catalog.models import Batch, OcopCertificate, Producer, Stock
 
-from . import admin_forms, admin_views, dashboards
+from . import admin_forms, admin_views, dashboards, page_bookkeeping
 from .articles.selectors import dashboard_communes
 from .product_chooser import product_chooser_viewset
 from .admin_scoped import ScopedEditView, ScopedSnippetViewSet
@@ -290,3 +290,10 @@ def compliance_menu_item():
 def coverage_menu_item():
     return DashboardMenuItem(_("Độ phủ sản phẩm theo xã"), reverse("ocop_news_coverage"), name="ocop-news-coverage",
                              icon_name="table", order=21)
+
+
+@hooks.register("register_log_actions")
+def register_import_log_action(actions):
+    """Pages the listings import writes in bulk say so in their history."""
+    actions.register_action(page_bookkeeping.IMPORT_ACTION, page_bookkeeping.IMPORT_LABEL,
+                            page_bookkeeping.IMPORT_MESSAGE)
