@@ -28,7 +28,11 @@ def holds_place(*, occurrence_id: int) -> int:
     newly held. A second call holds nothing more."""
     total = 0
     with transaction.atomic():
-        occurrence = Occurrence.objects.select_for_update().select_related("session").filter(pk=occurrence_id).first()
+        # FOR NO KEY UPDATE: it serialises hold placement without blocking the foreign-key checks
+        # (FOR KEY SHARE) of buyers already inserting live sales for this occurrence; a plain FOR
+        # UPDATE queued behind them and deadlocked racing checkouts at a window's start.
+        occurrence = (Occurrence.objects.select_for_update(no_key=True).select_related("session")
+                      .filter(pk=occurrence_id).first())
         if occurrence is None or occurrence.status not in ACTIVE or occurrence.session.state not in LIVE_STATES:
             return 0
         done = set(OccurrenceHold.objects.filter(occurrence=occurrence).values_list("featured_id", flat=True))
