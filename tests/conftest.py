@@ -79,6 +79,20 @@ def _vietnamese():
 
 
 @pytest.fixture
+def tmp_media(settings, tmp_path):
+    """Uploaded files of this test in its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def operator(client, django_user_model):
+    """A superuser signed in on `client` (modules may define their own operator)."""
+    user = django_user_model.objects.create_superuser(username="op", password="x", email="op@example.vn")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
 def commune(db):
     return factories.commune("02923")  # Xã Gia Phú, Lào Cai
 

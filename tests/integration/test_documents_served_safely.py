@@ -8,22 +8,10 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from wagtail.documents.models import Document
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tmp_media")]
 
 SCRIPT_PAGE = b"<html><body><script>alert(document.cookie)</script></body></html>"
 SCRIPT_SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def operator(client, django_user_model):
-    user = django_user_model.objects.create_superuser(username="op", password="x", email="op@example.vn")
-    client.force_login(user)
-    return user
 
 
 def add_document(client, name: str, data: bytes):

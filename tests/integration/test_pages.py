@@ -30,15 +30,10 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Batch, OcopCertificate, Sku
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tmp_media")]
 
 PAGE_BUDGET = 100 * 1024  # bytes: HTML + CSS + JS + images loaded up front
 VIEWPORT_MAX = 720  # px: the phones and small tablets the budget is for (360–720 px wide)
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

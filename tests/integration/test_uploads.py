@@ -11,21 +11,9 @@ from wagtail.images.models import Image, Rendition
 
 from marketplace.payments.models import BankTransaction
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tmp_media")]
 
 GPS_IFD, ORIENTATION = 0x8825, 0x0112
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def operator(client, django_user_model):
-    user = django_user_model.objects.create_superuser(username="op", password="x", email="op@example.vn")
-    client.force_login(user)
-    return user
 
 
 def bomb_png() -> bytes:

@@ -15,11 +15,6 @@ from tests import factories
 OTHER_COMMUNE = "16941"  # Xã Nghĩa Đàn, Nghệ An
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def commune_page(producer_page):
     return producer_page.get_parent().specific
@@ -64,3 +59,8 @@ def promotion(news_index, *, product=None, title="Mật ong bạc hà mùa mới
         body.append(("product", {"product": product, "note": "Đặt ngay"}))
     return news.article_create(news_index=news_index, title=title, intro="Mật ong bạc hà Gia Phú mùa mới.", body=body,
                                kind="promotion", publish=publish, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _media(tmp_media):
+    pass

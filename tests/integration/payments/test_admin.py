@@ -11,13 +11,6 @@ from .conftest import bank_signature
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def operator(client, django_user_model):
-    user = django_user_model.objects.create_superuser(username="op", password="x", email="op@example.vn")
-    client.force_login(user)
-    return user
-
-
 def test_queue_lists_and_decides(client, operator, bank_on, place):
     checkout = place("transfer")
     body = json.dumps({"date": "2025-09-01", "amount_vnd": 1000, "description": "lạ", "transaction_id": "FT9"}).encode()
