@@ -34,7 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.pages import BenchmarkError, _log, pg_database_create, pg_database_drop, run_reported
+from tests.benchmarks.pages import (BenchmarkError, _log, pg_database_create, pg_database_drop, run_reported,
+                                    throwaway_site_env, throwaway_site_migrate)
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -77,22 +78,11 @@ class Site:
             name, admin_url, database_url = pg_database_create(
                 given if given.startswith(("postgres://", "postgresql://")) else DEFAULT_PG, "import")
             self.pg = (admin_url, name)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_") and k not in {
-            "DJANGO_SETTINGS_MODULE", "CACHE_URL", "DATABASE_URL", "CELERY_BROKER_URL"}}
-        env.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings.production", "SECRET_KEY": "bench-only",
-                    "ALLOWED_HOSTS": HOST, "SECURE_SSL_REDIRECT": "0", "VAR_DIR": str(self.tmp), "LOG_LEVEL": "ERROR",
-                    "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"})
-        for name in ("STATIC_ROOT", "MEDIA_ROOT"):
-            env.pop(name, None)
-        self.env = env
+        self.env = throwaway_site_env(self.tmp, database_url=database_url)
 
     def run(self) -> dict:
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=1800)
-        if done.returncode:
-            raise BenchmarkError(f"migrate exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-        _log(f"migrate: {time.monotonic() - started:.1f} s")
+        throwaway_site_migrate(self.env)
         config = {"rows": self.args.rows, "tmp": str(self.tmp)}
         worker = subprocess.run([sys.executable, "-m", "tests.benchmarks", "import", "--worker", json.dumps(config)],
                                 cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=7200)

@@ -459,6 +459,26 @@ def pg_database_drop(admin_url: str, name: str) -> None:
     except psycopg.Error as exc:
         print(f"could not drop database {name}: {exc}", file=sys.stderr)
 
+def throwaway_site_env(tmp: Path, *, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a throw-away production site in `tmp` (no platform, cache or broker
+    settings inherited from the caller's shell; static and media files under VAR_DIR)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_") and k not in {
+        "DJANGO_SETTINGS_MODULE", "CACHE_URL", "DATABASE_URL", "CELERY_BROKER_URL", "STATIC_ROOT", "MEDIA_ROOT"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings.production", "SECRET_KEY": "bench-only",
+                "ALLOWED_HOSTS": HOST, "SECURE_SSL_REDIRECT": "0", "VAR_DIR": str(tmp), "LOG_LEVEL": "ERROR",
+                "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def throwaway_site_migrate(env: dict[str, str]) -> None:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    if done.returncode:
+        raise BenchmarkError(f"migrate exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    _log(f"migrate: {time.monotonic() - started:.1f} s")
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

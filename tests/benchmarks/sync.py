@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.pages import BenchmarkError, _free_port, _log, run_reported
+from tests.benchmarks.pages import BenchmarkError, _free_port, _log, run_reported, throwaway_site_env, throwaway_site_migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -78,24 +78,13 @@ class Site:
         self.args = args
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
         self.fakes: subprocess.Popen | None = None
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_") and k not in {
-            "DJANGO_SETTINGS_MODULE", "CACHE_URL", "DATABASE_URL", "CELERY_BROKER_URL"}}
-        env.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings.production", "SECRET_KEY": "bench-only",
-                    "ALLOWED_HOSTS": HOST, "SECURE_SSL_REDIRECT": "0", "VAR_DIR": str(self.tmp), "LOG_LEVEL": "ERROR",
-                    "DATABASE_URL": f"sqlite:///{self.tmp / 'db.sqlite3'}", "PYTHONUNBUFFERED": "1",
-                    "CONNECTOR_ALLOW_PRIVATE_URLS": "1"})  # the fake platforms listen on HOST
-        for name in ("STATIC_ROOT", "MEDIA_ROOT"):
-            env.pop(name, None)
-        self.env = env
+        self.env = throwaway_site_env(self.tmp, database_url=f"sqlite:///{self.tmp / 'db.sqlite3'}",
+                                      CONNECTOR_ALLOW_PRIVATE_URLS="1")  # the fake platforms listen on HOST
 
     def run(self) -> dict:
         args = self.args
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=1800)
-        if done.returncode:
-            raise BenchmarkError(f"migrate exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-        _log(f"migrate: {time.monotonic() - started:.1f} s")
+        throwaway_site_migrate(self.env)
         ports = [_free_port() for _ in range(3)]
         self.fakes = subprocess.Popen(
             [sys.executable, "-m", "tests.fakes.platforms", "--host", HOST, "--postmart-port", str(ports[0]),
